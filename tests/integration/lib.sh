@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: Apache-2.0
+# Shared helpers for tests/integration/test-*.sh. Each test prints TAP.
+# Environment from meson: COCOBOX (the binary), TOP_SRCDIR, TOP_BUILDDIR.
+set -u
+
+: "${COCOBOX:?COCOBOX must point at the built binary}"
+T_N=0
+T_FAILED=0
+T_TMP=$(mktemp -d /tmp/cocobox-test.XXXXXX)
+T_PIDS=""
+
+t_cleanup() {
+	for p in $T_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $T_PIDS; do wait "$p" 2>/dev/null; done
+	rm -rf "$T_TMP"
+}
+trap t_cleanup EXIT
+
+plan() { echo "1..$1"; }
+ok() { T_N=$((T_N + 1)); echo "ok $T_N $*"; }
+not_ok() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N $*"; }
+skip() { T_N=$((T_N + 1)); echo "ok $T_N # SKIP $*"; }
+# skip_all REASON: the whole file cannot run here.
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+# check NAME CMD...: passes when CMD exits 0.
+check() {
+	local name=$1
+	shift
+	if "$@" >"$T_TMP/out" 2>"$T_TMP/err"; then
+		ok "$name"
+	else
+		not_ok "$name (exit $?)"
+		sed 's/^/# /' "$T_TMP/out" "$T_TMP/err" | head -20
+	fi
+}
+
+# expect_output NAME EXPECTED CMD...: passes when CMD's stdout equals EXPECTED.
+expect_output() {
+	local name=$1 want=$2 got
+	shift 2
+	got=$("$@" 2>"$T_TMP/err")
+	if [ "$got" = "$want" ]; then
+		ok "$name"
+	else
+		not_ok "$name"
+		printf '# want: %s\n# got:  %s\n' "$want" "$got"
+		sed 's/^/# /' "$T_TMP/err" | head -10
+	fi
+}
+
+# expect_exit NAME CODE CMD...
+expect_exit() {
+	local name=$1 want=$2 rc=0
+	shift 2
+	"$@" >"$T_TMP/out" 2>"$T_TMP/err" || rc=$?
+	if [ "$rc" = "$want" ]; then ok "$name"; else not_ok "$name (exit $rc, want $want)"; fi
+}
+
+# start_daemon NAME CMD...: runs CMD in the background, its log in $T_TMP/NAME.log.
+start_daemon() {
+	local name=$1
+	shift
+	"$@" >"$T_TMP/$name.log" 2>&1 &
+	T_PIDS="$T_PIDS $!"
+	LAST_PID=$!
+}
+
+# wait_socket PATH [SECONDS]: waits until PATH is a socket.
+wait_socket() {
+	local i
+	for i in $(seq 1 $((${2:-10} * 50))); do
+		[ -S "$1" ] && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
+done_testing() {
+	[ "$T_FAILED" -eq 0 ]
+}

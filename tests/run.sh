@@ -1,0 +1,39 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The one test command (README, .ci/run): set up the machine, build every flavour, run
+# every suite, and end with "N passed, N failed". Run from anywhere, as root.
+#   build/        musl static release binary (musl-gcc, -Werror), all suites
+#   build-asan/   glibc, clang, ASan+UBSan (-Werror), unit suites and fuzz corpus replays
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+bash deps/setup.sh
+musl=$(deps/build.sh --prefix musl)
+glibc=$(deps/build.sh --prefix glibc)
+
+setup() { # DIR NATIVE-FILE MESON-ARGS...
+	local dir=$1 native=$2
+	shift 2
+	if [ -f "$dir/build.ninja" ]; then
+		meson setup --reconfigure "$dir" --native-file "$native" "$@" >"$dir.setup.log" 2>&1 ||
+			{ cat "$dir.setup.log"; return 1; }
+	else
+		meson setup "$dir" --native-file "$native" "$@" >"$dir.setup.log" 2>&1 ||
+			{ cat "$dir.setup.log"; return 1; }
+	fi
+}
+
+rc=0
+setup build "$musl/meson-native.ini" --buildtype=minsize --werror
+ninja -C build
+meson test -C build --print-errorlogs --num-processes 2 || rc=1
+
+CC=clang setup build-asan "$glibc/meson-native.ini" --buildtype=debug --werror \
+	-Db_lto=false -Dstatic=false -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+ninja -C build-asan
+meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite fuzz || rc=1
+
+python3 tests/summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json || rc=1
+exit $rc

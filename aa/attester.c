@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The attester table, in upstream's detection order (upstream.md §3.1). */
+#include "aa/attester.h"
+#include "common/log.h"
+#include "config.h"
+
+static const struct attester_ops *const attesters[] = {
+	/* tdx, az-tdx-vtpm, az-snp-vtpm, snp, cca, tpm land here, in this order. */
+	&attester_sample,
+};
+
+const struct attester_ops *attester_detect(void)
+{
+	for (size_t i = 0; i < ELEMENTSOF(attesters); i++)
+		if (attesters[i]->detect && attesters[i]->detect())
+			return attesters[i];
+	return &attester_sample;
+}
+
+const struct attester_ops *attester_find(const char *name)
+{
+	for (size_t i = 0; i < ELEMENTSOF(attesters); i++)
+		if (streq(attesters[i]->name, name))
+			return attesters[i];
+	return NULL;
+}

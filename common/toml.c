@@ -309,7 +309,10 @@ static const char *what_at(const struct parser *p, size_t pos, char out[static 1
 		snprintf(out, 16, "'%c'", (char) c);
 		return out;
 	}
-	/* The text was checked to be UTF-8, so the sequence is complete. */
+	/* The text was checked to be UTF-8 and positions given here start a character,
+	 * so the sequence is complete; the check only guards against a caller's slip. */
+	if (c < 0xC0 || p->len - pos < (c < 0xE0 ? 2u : c < 0xF0 ? 3u : 4u))
+		return "a stray byte";
 	if (c < 0xE0)
 		c = (c & 0x1F) << 6 | (s[pos + 1] & 0x3F);
 	else if (c < 0xF0)
@@ -377,21 +380,21 @@ static int check_text(struct parser *p)
 			return bad(p, i, "NUL byte in the document");
 		if (c < 0x80)
 			return bad(p, i, "control character U+%04X is not allowed", c);
-		if (c >= 0xC2 && c <= 0xDF)
+		if (c >= 0xC2 && c <= 0xDF) {
 			need = 1;
-		else if (c == 0xE0)
-			need = 2, lo = 0xA0; /* no overlong forms */
-		else if (c == 0xED)
-			need = 2, hi = 0x9F; /* no surrogates */
-		else if (c >= 0xE1 && c <= 0xEF)
+		} else if (c >= 0xE0 && c <= 0xEF) {
 			need = 2;
-		else if (c == 0xF0)
-			need = 3, lo = 0x90;
-		else if (c >= 0xF1 && c <= 0xF3)
+			if (c == 0xE0)
+				lo = 0xA0; /* no overlong forms */
+			if (c == 0xED)
+				hi = 0x9F; /* no surrogates */
+		} else if (c >= 0xF0 && c <= 0xF4) {
 			need = 3;
-		else if (c == 0xF4)
-			need = 3, hi = 0x8F; /* nothing past U+10FFFF */
-		else
+			if (c == 0xF0)
+				lo = 0x90;
+			if (c == 0xF4)
+				hi = 0x8F; /* nothing past U+10FFFF */
+		} else
 			return bad(p, i, "invalid UTF-8");
 		if (n - i - 1 < need || s[i + 1] < lo || s[i + 1] > hi)
 			return bad(p, i, "invalid UTF-8");
@@ -454,20 +457,16 @@ static int expect_eol(struct parser *p, const char *after)
 
 static int put_utf8(struct buf *out, uint32_t c)
 {
+	size_t n = c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4, i;
 	uint8_t u[4];
-	size_t n;
 
-	if (c < 0x80)
-		u[0] = (uint8_t) c, n = 1;
-	else if (c < 0x800)
-		u[0] = (uint8_t) (0xC0 | c >> 6), u[1] = (uint8_t) (0x80 | (c & 0x3F)), n = 2;
-	else if (c < 0x10000)
-		u[0] = (uint8_t) (0xE0 | c >> 12), u[1] = (uint8_t) (0x80 | ((c >> 6) & 0x3F)),
-		u[2] = (uint8_t) (0x80 | (c & 0x3F)), n = 3;
-	else
-		u[0] = (uint8_t) (0xF0 | c >> 18), u[1] = (uint8_t) (0x80 | ((c >> 12) & 0x3F)),
-		u[2] = (uint8_t) (0x80 | ((c >> 6) & 0x3F)), u[3] = (uint8_t) (0x80 | (c & 0x3F)),
-		n = 4;
+	if (n == 1)
+		u[0] = (uint8_t) c;
+	else {
+		for (i = n - 1; i > 0; i--, c >>= 6)
+			u[i] = (uint8_t) (0x80 | (c & 0x3F));
+		u[0] = (uint8_t) (((0xFF00u >> n) & 0xFF) | c); /* C0, E0 or F0 */
+	}
 	return buf_append(out, u, n);
 }
 
@@ -696,7 +695,7 @@ static int parse_key(struct parser *p, struct key *k)
 
 static const char *part_str(const struct parser *p, const struct key_part *kp)
 {
-	return (const char *) p->scratch.data + kp->off;
+	return buf_str(&p->scratch) + kp->off;
 }
 
 /* The first n parts joined with '.' for a message. */
@@ -1396,7 +1395,9 @@ static int parse_value(struct parser *p, unsigned depth, struct toml_value **ret
 		(*ret)->b = n == 4;
 		return 0;
 	}
-	if (is_digit(c) || c == '+' || c == '-' || (n == 3 && (c == 'i' || c == 'n')))
+	if (is_digit(c) || c == '+' || c == '-' ||
+	    (n == 3 &&
+	     (memcmp(p->s + start, "inf", 3) == 0 || memcmp(p->s + start, "nan", 3) == 0)))
 		return parse_number(p, start, n, ret);
 	return bad(p, start, "invalid value '%s'%s", show(w, p->s + start, n),
 		   is_alpha(c) ? " (strings must be quoted)" : "");

@@ -61,6 +61,7 @@ int toml_parse(const char *data, size_t len, struct toml_value **ret, struct tom
 struct toml_value *toml_free(struct toml_value *v);
 DEFINE_POINTER_CLEANUP(struct toml_value *, toml_free)
 
+/* v must not be NULL. */
 enum toml_type toml_value_type(const struct toml_value *v);
 /* "string", "integer", "float", "boolean", "datetime", "array", "table". */
 const char *toml_type_name(enum toml_type t);

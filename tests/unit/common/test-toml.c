@@ -402,6 +402,7 @@ static void test_floats_invalid(void)
 		{ "a = Inf", 1, 5, "invalid value 'Inf'" },
 		{ "a = NaN", 1, 5, "invalid value 'NaN'" },
 		{ "a = in", 1, 5, "invalid value 'in'" },
+		{ "a = nax", 1, 5, "invalid value 'nax' (strings must be quoted)" },
 		{ "a = +in", 1, 6, "expected a digit" },
 		{ "a = nan_", 1, 5, "invalid value 'nan_'" },
 		{ "a = i_nf", 1, 5, "invalid value" },

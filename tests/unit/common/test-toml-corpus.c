@@ -176,6 +176,17 @@ static int hex4(const char *p, const char *end, unsigned *ret)
 	return 0;
 }
 
+static void put_utf8(struct buf *b, unsigned u)
+{
+	size_t n = u < 0x80 ? 1 : u < 0x800 ? 2 : u < 0x10000 ? 3 : 4;
+	uint8_t o[4];
+
+	for (size_t i = n - 1; i > 0; i--, u >>= 6)
+		o[i] = (uint8_t) (0x80 | (u & 0x3F));
+	o[0] = (uint8_t) (n == 1 ? u : ((0xFF00u >> n) & 0xFF) | u);
+	buf_append(b, o, n);
+}
+
 static int jstr(const char **p, const char *end, char **ret, size_t *ret_len)
 {
 	struct buf b = BUF_INIT(BUF_UNLIMITED);
@@ -218,20 +229,7 @@ static int jstr(const char **p, const char *end, char **ret, size_t *ret_len)
 				*p += 6;
 				u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
 			}
-			if (u < 0x80)
-				buf_put_u8(&b, (uint8_t) u);
-			else if (u < 0x800)
-				buf_put_u8(&b, (uint8_t) (0xC0 | u >> 6)),
-				    buf_put_u8(&b, (uint8_t) (0x80 | (u & 0x3F)));
-			else if (u < 0x10000)
-				buf_put_u8(&b, (uint8_t) (0xE0 | u >> 12)),
-				    buf_put_u8(&b, (uint8_t) (0x80 | ((u >> 6) & 0x3F))),
-				    buf_put_u8(&b, (uint8_t) (0x80 | (u & 0x3F)));
-			else
-				buf_put_u8(&b, (uint8_t) (0xF0 | u >> 18)),
-				    buf_put_u8(&b, (uint8_t) (0x80 | ((u >> 12) & 0x3F))),
-				    buf_put_u8(&b, (uint8_t) (0x80 | ((u >> 6) & 0x3F))),
-				    buf_put_u8(&b, (uint8_t) (0x80 | (u & 0x3F)));
+			put_utf8(&b, u);
 			continue;
 		default:
 			e = c;

@@ -808,8 +808,9 @@ static __attribute__((noinline)) int keyval_target(struct parser *p, struct toml
 			    p, kp->pos,
 			    "table '%s' is defined by a [header]; dotted keys cannot extend it",
 			    show_key(p, &k, i + 1, w));
-		/* An implicit table filled by dotted keys counts as defined by them. */
-		c->flags = (c->flags & ~(unsigned) F_IMPLICIT) | F_DOTTED;
+		/* A table a header made implicitly stays implicit: dotted keys define only
+		 * the tables they create ("provided that such tables were not previously
+		 * created"), so a later [header] may still define it, as toml_edit agrees. */
 		t = c;
 	}
 	last = &k.part[k.n - 1];

@@ -837,9 +837,7 @@ static void test_tables_invalid(void)
 		  "table 'b.c' is defined by a [header]; dotted keys cannot extend it" },
 		{ "[a.b.c.d]\nz = 9\n[a]\nb.c.d.k.t = 1", 4, 5, "table 'b.c.d' is defined by" },
 		{ "[a.b]\n[a]\nb.c = 1", 3, 1, "table 'b' is defined by a [header]" },
-		/* A table dotted keys filled cannot be defined by a header later. */
-		{ "[a.b.c]\n[a]\nb.d = 1\n[a.b]", 4, 4,
-		  "table 'a.b' is already defined by dotted keys" },
+		{ "[a.b.c]\n[a]\nb.d = 1\n[a.b]\n[a.b]", 5, 4, "table 'a.b' is defined twice" },
 		{ "[a]\nb = 1\n[a]\nb = 2", 3, 2, "defined twice" },
 		{ "[t]\n[t.x]\n[T]\n[t.x]", 4, 4, "table 't.x' is defined twice" },
 	};
@@ -918,12 +916,14 @@ static void test_dotted_vs_headers_valid(void)
 	_cleanup_(toml_freep) struct toml_value *t = NULL;
 
 	/* Implicit tables made by headers may be filled by dotted keys of their parent
-	 * (toml_edit does the same); the [[x]] element reached through its array. */
-	t = parse("[a.b.c]\nz = 9\n[a]\nb.y = 1\n"
+	 * and still be defined by a header afterwards (toml_edit does the same); the
+	 * [[x]] element reached through its array. */
+	t = parse("[a.b.c]\nz = 9\n[a]\nb.y = 1\n[a.b]\nx = 2\n"
 		  "[[p]]\nq.r = 1\nq.s = 2\n[p.t]\nu = 1\n[[p]]\nq.r = 3\n"
 		  "[m]\nn.o = 1\n[m.n.p]\nq = 1\n");
 	ASSERT_EQ(num(toml_get_path(t, "a.b.c"), "z"), 9);
 	ASSERT_EQ(num(toml_get_path(t, "a.b"), "y"), 1);
+	ASSERT_EQ(num(toml_get_path(t, "a.b"), "x"), 2);
 	ASSERT_EQ(toml_count(toml_get_path(t, "p")), 2);
 	ASSERT_EQ(num(toml_table_get(toml_array_at(toml_get_path(t, "p"), 0), "q"), "s"), 2);
 	ASSERT_EQ(num(toml_table_get(toml_array_at(toml_get_path(t, "p"), 1), "q"), "r"), 3);

@@ -430,9 +430,13 @@ static int parse(const char *s, size_t n, unsigned max_depth, json_object **ret,
 		end = n;
 	}
 	json_tokener_free(tok);
+#if JSON_C_VERSION_NUM >= ((0 << 16) | (17 << 8))
+	if (err == json_tokener_error_memory)
+		return -ENOMEM;
+#endif
 	if (err != json_tokener_success) {
-		/* json-c's static description; an allocation failure inside json-c also
-		 * lands here, as it has no distinct code for it. */
+		/* json-c's static description. Before 0.17 an allocation failure inside
+		 * json-c also lands here, as it had no code for it. */
 		*reason = json_tokener_error_desc(err);
 		return -EBADMSG;
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Strict JSON over json-c. json-c's STRICT mode still takes raw control characters in
- * strings, "-01", NaN/Infinity, lone surrogates (made U+FFFD), "\u0000" inside keys (cut
- * there), "1e999" (made inf) and duplicate keys (last wins), so a lexical pass of our own
- * (RFC 8259 §§3-8) runs first and json_tokener only builds the tree. */
+/* Strict JSON over json-c. json-c's STRICT mode (0.16) still takes raw control
+ * characters in strings, "-01", NaN/Infinity, lone surrogates (made U+FFFD), "\u0000"
+ * inside keys (cut there), "1e999" (made inf), saturates wide integers and keeps the last
+ * of duplicate keys, while 0.18's refuses all non-ASCII text; so a validating pass of our
+ * own (RFC 8259) runs first and json_tokener only builds the tree. */
 #include <limits.h>
 #include <math.h>
 
@@ -54,7 +55,6 @@ struct lexer {
 	size_t n, i;
 	unsigned depth, max_depth;
 	size_t members; /* ':' seen: one per object member in the text */
-	size_t tokens;  /* values and containers opened */
 	uint64_t is_object[JSON_DEPTH_LIMIT / 64];
 	size_t *wide; /* end offsets of integers outside [-2^63, 2^64) */
 	size_t n_wide, cap_wide;
@@ -255,66 +255,117 @@ static bool top_is_object(const struct lexer *lx)
 	return lx->depth > 0 && (lx->is_object[d / 64] >> (d % 64) & 1);
 }
 
-/* Token-level validation only; json-c checks the grammar that arranges the tokens. The
- * nesting is still tracked, for the depth limit and to know which strings are keys. */
+/* What may come next (RFC 8259 §2-5). */
+enum expect {
+	EXPECT_VALUE,          /* at the start, after ':' or after ',' in an array */
+	EXPECT_VALUE_OR_CLOSE, /* after '[' */
+	EXPECT_KEY,            /* after ',' in an object */
+	EXPECT_KEY_OR_CLOSE,   /* after '{' */
+	EXPECT_COLON,          /* after a key */
+	EXPECT_COMMA_OR_CLOSE, /* after a value inside a container */
+	EXPECT_END,            /* after the top-level value */
+};
+
+static enum expect after_value(const struct lexer *lx)
+{
+	return lx->depth == 0 ? EXPECT_END : EXPECT_COMMA_OR_CLOSE;
+}
+
+static const char *unexpected(enum expect e)
+{
+	switch (e) {
+	case EXPECT_COLON:
+		return "expected ':'";
+	case EXPECT_COMMA_OR_CLOSE:
+		return "expected ',' or a closing bracket";
+	case EXPECT_KEY:
+	case EXPECT_KEY_OR_CLOSE:
+		return "expected a string key";
+	default:
+		return "expected a value";
+	}
+}
+
+/* The whole RFC 8259 grammar, so nothing depends on what a json-c version's STRICT mode
+ * happens to refuse (0.18's refuses every non-ASCII byte in strings, json-c #875); json-c
+ * then only builds the tree. Also counts members and notes wide integers for parse(). */
 static int lex(struct lexer *lx)
 {
-	bool expect_key = false;
+	enum expect e = EXPECT_VALUE;
+	bool value;
 	int r;
 
 	while (lx->i < lx->n) {
 		char c = lx->s[lx->i];
 
-		switch (c) {
-		case ' ':
-		case '\t':
-		case '\n':
-		case '\r':
+		if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
 			lx->i++;
 			continue;
+		}
+		if (e == EXPECT_END)
+			return lex_fail(lx, c ? "trailing data" : "NUL byte");
+		value = e == EXPECT_VALUE || e == EXPECT_VALUE_OR_CLOSE;
+		switch (c) {
 		case '{':
 		case '[':
+			if (!value)
+				return lex_fail(lx, unexpected(e));
 			if (lx->depth >= lx->max_depth)
 				return lex_fail(lx, "nesting too deep");
 			lx->depth++;
-			lx->tokens++;
 			set_top(lx, c == '{');
-			expect_key = c == '{';
+			e = c == '{' ? EXPECT_KEY_OR_CLOSE : EXPECT_VALUE_OR_CLOSE;
 			lx->i++;
 			continue;
 		case '}':
 		case ']':
-			if (lx->depth == 0 || top_is_object(lx) != (c == '}'))
+			if (e != EXPECT_COMMA_OR_CLOSE &&
+			    e != (c == '}' ? EXPECT_KEY_OR_CLOSE : EXPECT_VALUE_OR_CLOSE))
+				return lex_fail(lx, e == EXPECT_KEY || e == EXPECT_VALUE
+							? "trailing comma"
+							: unexpected(e));
+			if (top_is_object(lx) != (c == '}'))
 				return lex_fail(lx, "mismatched bracket");
 			lx->depth--;
-			expect_key = false;
+			e = after_value(lx);
 			lx->i++;
 			continue;
 		case ',':
-			expect_key = top_is_object(lx);
+			if (e != EXPECT_COMMA_OR_CLOSE)
+				return lex_fail(lx, unexpected(e));
+			e = top_is_object(lx) ? EXPECT_KEY : EXPECT_VALUE;
 			lx->i++;
 			continue;
 		case ':':
+			if (e != EXPECT_COLON)
+				return lex_fail(lx, unexpected(e));
 			lx->members++;
-			expect_key = false;
+			e = EXPECT_VALUE;
 			lx->i++;
 			continue;
 		case '"':
-			r = lex_string(lx, expect_key);
-			expect_key = false;
+			if (e == EXPECT_KEY || e == EXPECT_KEY_OR_CLOSE) {
+				r = lex_string(lx, true);
+				e = EXPECT_COLON;
+				break;
+			}
+			if (!value)
+				return lex_fail(lx, unexpected(e));
+			r = lex_string(lx, false);
+			e = after_value(lx);
 			break;
 		case '-':
 		case '0' ... '9':
-			r = lex_number(lx);
-			break;
 		case 't':
-			r = lex_literal(lx, "true");
-			break;
 		case 'f':
-			r = lex_literal(lx, "false");
-			break;
 		case 'n':
-			r = lex_literal(lx, "null");
+			if (!value)
+				return lex_fail(lx, unexpected(e));
+			r = c == 't'   ? lex_literal(lx, "true")
+			    : c == 'f' ? lex_literal(lx, "false")
+			    : c == 'n' ? lex_literal(lx, "null")
+				       : lex_number(lx);
+			e = after_value(lx);
 			break;
 		case '\0':
 			return lex_fail(lx, "NUL byte");
@@ -323,8 +374,9 @@ static int lex(struct lexer *lx)
 		}
 		if (r < 0)
 			return r;
-		lx->tokens++;
 	}
+	if (e != EXPECT_END)
+		return lex_fail(lx, "unexpected end of input");
 	return 0;
 }
 
@@ -399,10 +451,6 @@ static int parse(const char *s, size_t n, unsigned max_depth, json_object **ret,
 		*reason = lx.reason;
 		return r;
 	}
-	if (lx.depth != 0 || lx.tokens == 0) {
-		*reason = "unexpected end of input";
-		return -EBADMSG;
-	}
 
 	if (lx.n_wide > 0) {
 		r = widen(s, n, &lx, &wide);
@@ -417,7 +465,10 @@ static int parse(const char *s, size_t n, unsigned max_depth, json_object **ret,
 	tok = json_tokener_new_ex((int) max_depth + 2);
 	if (!tok)
 		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	/* No flags: the lexer already enforced more than JSON_TOKENER_STRICT and
+	 * JSON_TOKENER_VALIDATE_UTF8 would, and 0.18's STRICT refuses valid non-ASCII
+	 * strings. */
+	json_tokener_set_flags(tok, 0);
 	v = json_tokener_parse_ex(tok, s, (int) n);
 	err = json_tokener_get_error(tok);
 	end = json_tokener_get_parse_end(tok);

@@ -218,7 +218,16 @@ static void test_parse_reasons(void)
 	expect_reason("{\"a\\u0000\":1}", "\\u0000 in object key");
 	expect_reason("\"\xc0\xaf\"", "invalid UTF-8");
 	expect_reason("\"a\tb\"", "control character in string");
-	expect_reason("[1]x", "unexpected character");
+	expect_reason("[1]x", "trailing data");
+	expect_reason("{} {}", "trailing data");
+	expect_reason("x", "unexpected character");
+	expect_reason("[1,]", "trailing comma");
+	expect_reason("{\"a\":1,}", "trailing comma");
+	expect_reason("{\"a\" 1}", "expected ':'");
+	expect_reason("[1 2]", "expected ',' or a closing bracket");
+	expect_reason("{1:2}", "expected a string key");
+	expect_reason("[1}", "mismatched bracket");
+	expect_reason("[,1]", "expected a value");
 	expect_reason("[1", "unexpected end of input");
 	expect_reason("", "unexpected end of input");
 }

@@ -24,13 +24,14 @@ DEFINE_POINTER_CLEANUP(json_object *, json_object_put)
 /* Parses exactly one RFC 8259 JSON text from s[0..n) (surrounding whitespace allowed).
  * Refused with -EBADMSG, and *ret_reason (if non-NULL) set to a short static string:
  * NUL bytes, trailing data, comments, single quotes, trailing commas, leading zeros,
- * NaN/Infinity, numbers that overflow a double, unescaped control characters, invalid escapes, unpaired surrogates, invalid UTF-8
- * (overlong, surrogates, > U+10FFFF), "\u0000" in an object key (json-c would cut the key
- * there), duplicate keys in an object (I-JSON, RFC 7493 §2.3), and nesting deeper than
- * max_depth containers (1 ≤ max_depth ≤ JSON_DEPTH_LIMIT, else -EINVAL).
- * An integer outside [-2^63, 2^64) is read as a double, as JavaScript and serde_json do
- * (json-c alone would saturate it). n > max_size gives -E2BIG. On success *ret holds a new reference (release with
- * json_object_put()), which is NULL for the text "null". -ENOMEM on allocation failure. */
+ * NaN/Infinity, numbers that overflow a double, unescaped control characters, invalid
+ * escapes, unpaired surrogates, invalid UTF-8 (overlong, surrogates, > U+10FFFF),
+ * "\u0000" in an object key (json-c would cut the key there), duplicate keys in an
+ * object (I-JSON, RFC 7493 §2.3), and nesting deeper than max_depth containers
+ * (1 ≤ max_depth ≤ JSON_DEPTH_LIMIT, else -EINVAL). An integer outside [-2^63, 2^64) is
+ * read as a double, as JavaScript and serde_json do (json-c alone would saturate it).
+ * n > max_size gives -E2BIG; -ENOMEM on allocation failure. On success *ret holds a new
+ * reference (release with json_object_put()), which is NULL for the text "null". */
 int json_parse(const char *s, size_t n, size_t max_size, unsigned max_depth, json_object **ret,
 	       const char **ret_reason);
 

@@ -347,9 +347,7 @@ static int cookies_load(struct http_client *c, CURL *h, char ***ret, size_t *ret
 		cookies_free(snap, n);
 		return r;
 	}
-	/* Empties the handle's own store (left from its previous request) first. */
-	if (curl_easy_setopt(h, CURLOPT_COOKIELIST, "ALL") != CURLE_OK)
-		r = -ENOMEM;
+	/* The handle's own store is empty: pool_put() dropped it. */
 	for (i = 0; r == 0 && i < n; i++)
 		if (curl_easy_setopt(h, CURLOPT_COOKIELIST, snap[i]) != CURLE_OK)
 			r = -ENOMEM;
@@ -405,6 +403,10 @@ static CURL *pool_get(struct http_client *c)
 
 static void pool_put(struct http_client *c, CURL *h)
 {
+	/* Stops the cookie engine and frees its cookies (the jar has them) and the list of
+	 * cookie files: curl_easy_reset() keeps both, and libcurl 7.x even leaks the list
+	 * there. The next request starts the engine afresh. */
+	(void) curl_easy_setopt(h, CURLOPT_COOKIEFILE, NULL);
 	/* reset drops every option (and with them our pointers into this request) but
 	 * keeps live connections, the DNS and TLS session caches. */
 	curl_easy_reset(h);

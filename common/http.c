@@ -569,6 +569,16 @@ static int curl_to_errno(CURLcode cc)
 	}
 }
 
+/* Request headers may carry tokens: wipe them before freeing. */
+static void slist_free_wipe(struct curl_slist *l)
+{
+	struct curl_slist *i;
+
+	for (i = l; i; i = i->next)
+		explicit_bzero(i->data, strlen(i->data));
+	curl_slist_free_all(l);
+}
+
 static bool has_prefix_ci(const char *s, const char *prefix)
 {
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
@@ -613,9 +623,10 @@ static int setup(struct http_client *c, CURL *h, const struct http_req *req, str
 		SET(CURLOPT_CAINFO_BLOB, &blob);
 		SET(CURLOPT_PROXY_CAINFO_BLOB, &blob);
 	}
-	/* "" switches off libcurl's own *_proxy environment lookup: the caller decides. */
+	/* "" for either switches off libcurl's own lookup of *_proxy and no_proxy in the
+	 * environment: the caller decides. */
 	SET(CURLOPT_PROXY, proxy ? proxy : "");
-	SET(CURLOPT_NOPROXY, c->no_proxy);
+	SET(CURLOPT_NOPROXY, c->no_proxy ? c->no_proxy : "");
 	SET(CURLOPT_SUPPRESS_CONNECT_HEADERS, 1L);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, c->connect_ms);
 	SET(CURLOPT_TIMEOUT_MS, timeout);
@@ -635,7 +646,7 @@ static int setup(struct http_client *c, CURL *h, const struct http_req *req, str
 		SET(CURLOPT_NOPROGRESS, 0L);
 	}
 	/* Refuse an announced oversize body before any of it arrives. */
-	if (!req->sink && t->resp->body.max < (size_t) INT64_MAX)
+	if (!req->sink && req->method != HTTP_HEAD && t->resp->body.max < (size_t) INT64_MAX)
 		SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t) t->resp->body.max);
 	if (req->range_from > 0) {
 		(void) snprintf(range, sizeof(range), "%" PRIu64 "-", req->range_from);
@@ -740,7 +751,7 @@ int http_request(struct http_client *c, const struct http_req *req, struct http_
 	if (r >= 0)
 		r = cookies_load(c, h, &snap, &n_snap);
 	if (r < 0) {
-		curl_slist_free_all(hdrs);
+		slist_free_wipe(hdrs);
 		pool_put(c, h);
 		return r;
 	}
@@ -749,7 +760,7 @@ int http_request(struct http_client *c, const struct http_req *req, struct http_
 
 	cookies_merge(c, h, snap, n_snap);
 	cookies_free(snap, n_snap);
-	curl_slist_free_all(hdrs);
+	slist_free_wipe(hdrs);
 
 	r = t.error < 0 ? t.error : curl_to_errno(cc);
 	if (r == 0) {

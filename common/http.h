@@ -51,6 +51,7 @@ int http_client_add_default_ca(struct http_client *c);
  * domain suffixes, IP addresses or CIDR ranges, "*" for all). Replaces any earlier
  * setting. Without a proxy set here, the environment is NOT consulted (libcurl's own
  * environment lookup is switched off): call http_client_set_proxy_from_env() for that.
+ * The proxy is picked by the scheme of the request's URL and kept across redirects.
  * Returns 0 or -ENOMEM. */
 int http_client_set_proxy(struct http_client *c, const char *http_proxy, const char *https_proxy,
 			  const char *no_proxy);

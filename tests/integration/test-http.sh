@@ -220,6 +220,8 @@ OUT=$(http_proxy=$PROXY NO_PROXY=127.0.0.1 no_proxy= "$HTTP_GET" --proxy-env --a
 has "NO_PROXY from the environment" "via-proxy no"
 OUT=$(http_proxy=$PROXY "$HTTP_GET" --allow-http --show-body "$H/echo" 2>&1)
 has "environment ignored unless asked" "via-proxy no"
+OUT=$(no_proxy=127.0.0.1 NO_PROXY=127.0.0.1 "$HTTP_GET" --proxy "$PROXY" --allow-http --show-body "$H/echo" 2>&1)
+has "no_proxy in the environment ignored unless asked" "via-proxy yes"
 
 plan "$T_N"
 done_testing

@@ -6,7 +6,7 @@
 [ -n "${GO_HELPERS:-}" ] && [ -x "$GO_HELPERS/ttrpc-call" ] ||
 	skip_all "Go ttrpc helpers not built (install golang-go and golang-github-containerd-ttrpc-dev)"
 call="$GO_HELPERS/ttrpc-call"
-plan 22
+plan 21
 
 ours=$T_TMP/ours/c.sock
 start_daemon ours "$TTRPC_TEST_SERVER" "$ours"

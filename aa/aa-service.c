@@ -76,7 +76,8 @@ static int extend_runtime_measurement(void *userdata, _unused_ const ProtobufCMe
 	AttestationAgent__ExtendRuntimeMeasurementResponse *resp;
 
 	if (aa->eventlog_enabled)
-		return log_error_errno(-EOPNOTSUPP, "The event log is not built into this binary yet.");
+		return log_error_errno(-EOPNOTSUPP,
+				       "The event log is not built into this binary yet.");
 	resp = malloc(sizeof(*resp));
 	if (!resp)
 		return -ENOMEM;
@@ -87,8 +88,7 @@ static int extend_runtime_measurement(void *userdata, _unused_ const ProtobufCMe
 	return 0;
 }
 
-static int get_tee_type(void *userdata, _unused_ const ProtobufCMessage *m,
-			ProtobufCMessage **ret)
+static int get_tee_type(void *userdata, _unused_ const ProtobufCMessage *m, ProtobufCMessage **ret)
 {
 	struct aa *aa = userdata;
 	AttestationAgent__GetTeeTypeResponse *resp = malloc(sizeof(*resp));

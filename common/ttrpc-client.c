@@ -155,10 +155,11 @@ struct ttrpc_client *ttrpc_client_free(struct ttrpc_client *c)
 }
 
 int ttrpc_client_call_raw(struct ttrpc_client *c, const char *service, const char *method,
-			  const uint8_t *payload, size_t n, int64_t timeout_ns, struct buf *ret_payload,
-			  struct ttrpc_status *ret_status)
+			  const uint8_t *payload, size_t n, int64_t timeout_ns,
+			  struct buf *ret_payload, struct ttrpc_status *ret_status)
 {
-	_cleanup_(buf_done) struct buf frame = BUF_INIT(TTRPC_HEADER_SIZE + TTRPC_MESSAGE_LENGTH_MAX);
+	_cleanup_(buf_done) struct buf frame = BUF_INIT(TTRPC_HEADER_SIZE +
+							TTRPC_MESSAGE_LENGTH_MAX);
 	struct waiter w = { .payload = BUF_INIT(TTRPC_MESSAGE_LENGTH_MAX) };
 	struct timespec until;
 	int r;

@@ -26,7 +26,7 @@ int ttrpc_client_call(struct ttrpc_client *c, const char *service, const char *m
 
 /* The same with raw payload bytes in and out (tests, generic tools). */
 int ttrpc_client_call_raw(struct ttrpc_client *c, const char *service, const char *method,
-			  const uint8_t *payload, size_t n, int64_t timeout_ns, struct buf *ret_payload,
-			  struct ttrpc_status *ret_status);
+			  const uint8_t *payload, size_t n, int64_t timeout_ns,
+			  struct buf *ret_payload, struct ttrpc_status *ret_status);
 
 DEFINE_POINTER_CLEANUP(struct ttrpc_client *, ttrpc_client_free)

@@ -25,8 +25,7 @@ void ttrpc_header_decode(const uint8_t in[TTRPC_HEADER_SIZE], struct ttrpc_heade
 	h->flags = in[9];
 }
 
-static int frame_pack(struct buf *out, uint32_t stream_id, uint8_t type,
-		      const ProtobufCMessage *m)
+static int frame_pack(struct buf *out, uint32_t stream_id, uint8_t type, const ProtobufCMessage *m)
 {
 	size_t n = protobuf_c_message_get_packed_size(m), start = out->len;
 	struct ttrpc_header h = { .length = (uint32_t) n, .stream_id = stream_id, .type = type };

@@ -70,7 +70,7 @@ int ttrpc_frame_request(struct buf *out, uint32_t stream_id, const char *service
 
 /* Formats a status. */
 void ttrpc_status_set(struct ttrpc_status *st, enum ttrpc_code code, const char *fmt, ...)
-	_printf_(3, 4);
+    _printf_(3, 4);
 
 /* Converts a handler's -errno into the status upstream's generic path sends (UNKNOWN
  * with the error text), for services without their own fail(). */

@@ -96,7 +96,8 @@ static void conn_unref(struct conn *c)
 static void conn_send(struct conn *c, uint32_t stream_id, const struct ttrpc_status *st,
 		      const uint8_t *payload, size_t n)
 {
-	_cleanup_(buf_done) struct buf frame = BUF_INIT(TTRPC_HEADER_SIZE + TTRPC_MESSAGE_LENGTH_MAX);
+	_cleanup_(buf_done) struct buf frame = BUF_INIT(TTRPC_HEADER_SIZE +
+							TTRPC_MESSAGE_LENGTH_MAX);
 	struct ttrpc_status big;
 	int r;
 
@@ -128,10 +129,10 @@ static void conn_send(struct conn *c, uint32_t stream_id, const struct ttrpc_sta
 	pthread_mutex_unlock(&c->write_lock);
 }
 
-static void send_status(struct conn *c, uint32_t stream_id, enum ttrpc_code code,
-			const char *fmt, ...) _printf_(4, 5);
-static void send_status(struct conn *c, uint32_t stream_id, enum ttrpc_code code,
-			const char *fmt, ...)
+static void send_status(struct conn *c, uint32_t stream_id, enum ttrpc_code code, const char *fmt,
+			...) _printf_(4, 5);
+static void send_status(struct conn *c, uint32_t stream_id, enum ttrpc_code code, const char *fmt,
+			...)
 {
 	struct ttrpc_status st = { .code = code };
 	va_list ap;

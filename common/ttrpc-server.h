@@ -15,7 +15,7 @@ typedef int (*ttrpc_handler_fn)(void *userdata, const ProtobufCMessage *req,
 				ProtobufCMessage **ret_resp);
 
 struct ttrpc_method {
-	const char *name;    /* as in the .proto */
+	const char *name;      /* as in the .proto */
 	ttrpc_handler_fn call; /* NULL: declared upstream but not served (NOT_FOUND) */
 };
 

@@ -37,7 +37,8 @@ int main(int argc, char **argv)
 				closedir(d);
 				return EXIT_FAILURE;
 			}
-			(void) LLVMFuzzerTestOneInput(b.data ? b.data : (const uint8_t *) "", b.len);
+			(void) LLVMFuzzerTestOneInput(b.data ? b.data : (const uint8_t *) "",
+						      b.len);
 			n++;
 		}
 		closedir(d);

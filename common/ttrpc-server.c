@@ -406,20 +406,24 @@ static void handle_frame(struct conn *c, const struct ttrpc_header *h, const uin
 		log_debug("Ignoring ttrpc frame of type %u on stream %u", h->type, h->stream_id);
 }
 
-/* Reads n bytes of a frame that has started: a peer stalling mid-frame is cut off. */
-static int read_frame_part(int fd, uint8_t *p, size_t n)
+/* Waits for more input: indefinitely between frames (Kata keeps one connection for the
+ * pod's life), at most STALL_TIMEOUT_MS once a frame has started. */
+static int read_more(int fd, uint8_t *p, size_t n, bool mid_frame)
 {
-	while (n > 0) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	for (;;) {
 		ssize_t k;
-		int r = poll(&pfd, 1, STALL_TIMEOUT_MS);
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -ETIMEDOUT;
+		if (mid_frame) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			int r = poll(&pfd, 1, STALL_TIMEOUT_MS);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				return -errno;
+			if (r == 0)
+				return -ETIMEDOUT;
+		}
 		k = read(fd, p, n);
 		if (k < 0 && errno == EINTR)
 			continue;
@@ -427,60 +431,73 @@ static int read_frame_part(int fd, uint8_t *p, size_t n)
 			return -errno;
 		if (k == 0)
 			return -ECONNRESET;
-		p += k;
-		n -= (size_t) k;
+		return (int) k;
 	}
-	return 0;
 }
 
 static void *reader_main(void *arg)
 {
 	struct conn *c = arg;
 	struct ttrpc_server *s = c->server;
-	_cleanup_(buf_done) struct buf data = BUF_INIT(TTRPC_MESSAGE_LENGTH_MAX);
-	uint8_t hdr[TTRPC_HEADER_SIZE];
+	/* One read usually brings whole frames (often several): parse them all from this
+	 * buffer instead of a read per header and body. */
+	_cleanup_(buf_done) struct buf in = BUF_INIT(TTRPC_HEADER_SIZE + TTRPC_MESSAGE_LENGTH_MAX);
+	size_t pos = 0, discard = 0, need;
+	struct ttrpc_header h = {};
+	bool have_header = false;
+	int r;
 
 	for (;;) {
-		struct ttrpc_header h;
-		ssize_t k;
-		int r;
+		size_t avail = in.len - pos;
 
-		/* Between frames a connection may idle for the pod's lifetime. */
-		k = read(c->fd, hdr, 1);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		r = read_frame_part(c->fd, hdr + 1, TTRPC_HEADER_SIZE - 1);
-		if (r < 0)
-			break;
-		ttrpc_header_decode(hdr, &h);
-		if (h.length > TTRPC_MESSAGE_LENGTH_MAX) {
-			uint8_t page[DISCARD_PAGE];
-			size_t left = h.length;
+		if (discard > 0) {
+			size_t k = MIN(discard, avail);
 
-			while (left > 0 && r >= 0) {
-				size_t chunk = MIN(left, sizeof(page));
-				r = read_frame_part(c->fd, page, chunk);
-				left -= chunk;
-			}
-			if (r < 0)
-				break;
-			handle_oversized(c, &h);
+			pos += k;
+			discard -= k;
+			if (discard == 0)
+				handle_oversized(c, &h);
+			else
+				goto need_more;
 			continue;
 		}
-		buf_reset(&data);
-		r = buf_reserve(&data, h.length);
+		if (!have_header && avail >= TTRPC_HEADER_SIZE) {
+			ttrpc_header_decode(in.data + pos, &h);
+			pos += TTRPC_HEADER_SIZE;
+			have_header = true;
+			if (h.length > TTRPC_MESSAGE_LENGTH_MAX) {
+				/* Skipped without buffering (ttrpc-rust discards in pages). */
+				discard = h.length;
+				have_header = false;
+				continue;
+			}
+			continue;
+		}
+		if (have_header && avail >= h.length) {
+			have_header = false;
+			pos += h.length;
+			handle_frame(c, &h, in.data + pos - h.length);
+			continue;
+		}
+	need_more:
+		/* Compact, then make room for the rest of the current frame. */
+		if (pos > 0) {
+			memmove(in.data, in.data + pos, in.len - pos);
+			buf_truncate(&in, in.len - pos);
+			pos = 0;
+		}
+		if (in.len == 0 && in.cap > 262144)
+			buf_done(&in); /* no 4 MiB buffer per idle connection */
+		need = have_header ? h.length - in.len : TTRPC_HEADER_SIZE;
+		r = buf_reserve(&in, MAX(need, in.len < 65536 ? 65536 - in.len : 0));
 		if (r < 0)
 			break;
-		r = read_frame_part(c->fd, data.data, h.length);
+		r = read_more(c->fd, in.data + in.len, in.cap - in.len - 1,
+			      in.len > 0 || have_header || discard > 0);
 		if (r < 0)
 			break;
-		data.len = h.length;
-		handle_frame(c, &h, data.data);
-		/* Do not keep a 4 MiB buffer per idle connection. */
-		if (data.cap > 65536)
-			buf_done(&data);
+		in.len += (size_t) r;
+		in.data[in.len] = 0;
 	}
 
 	(void) shutdown(c->fd, SHUT_RDWR);

@@ -29,7 +29,7 @@ setup build "$musl/meson-native.ini" --buildtype=minsize -Ddebug=false -Db_stati
 ninja -C build
 meson test -C build --print-errorlogs --num-processes 2 || rc=1
 
-CC=clang setup build-asan "$glibc/meson-native.ini" --buildtype=debug --werror \
+setup build-asan "$glibc/meson-native-clang.ini" --buildtype=debug --werror \
 	-Db_lto=false -Dstatic=false -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 ninja -C build-asan

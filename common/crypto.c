@@ -491,11 +491,16 @@ static int write_ec_pkcs8(const mbedtls_ecp_keypair *ec, enum crypto_curve c, ui
 	/* PrivateKeyInfo ::= SEQUENCE { version 0, AlgorithmIdentifier, OCTET STRING } */
 	W(mbedtls_asn1_write_len(&p, buf, len));
 	W(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_OCTET_STRING));
+	/* The curve OID is the parameters; the AlgorithmIdentifier writer's count includes
+	 * them, so it replaces, not adds to, the OID's own count. */
 	inner = len;
 	W(mbedtls_asn1_write_oid(&p, buf, curve_oid, curve_oid_len));
-	W(mbedtls_asn1_write_algorithm_identifier(&p, buf, MBEDTLS_OID_EC_ALG_UNRESTRICTED,
-						  MBEDTLS_OID_SIZE(MBEDTLS_OID_EC_ALG_UNRESTRICTED),
-						  len - inner));
+	e = mbedtls_asn1_write_algorithm_identifier(
+	    &p, buf, MBEDTLS_OID_EC_ALG_UNRESTRICTED,
+	    MBEDTLS_OID_SIZE(MBEDTLS_OID_EC_ALG_UNRESTRICTED), len - inner);
+	if (e < 0)
+		return e;
+	len = inner + (size_t) e;
 	W(mbedtls_asn1_write_int(&p, buf, 0));
 	W(mbedtls_asn1_write_len(&p, buf, len));
 	W(mbedtls_asn1_write_tag(&p, buf, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE));
@@ -768,6 +773,13 @@ int crypto_pk_rsa_from_raw(struct crypto_bytes n, struct crypto_bytes e, struct 
 
 	if (!n.p || !e.p || n.n == 0 || e.n == 0 || n.n > RSA_MAX_BITS / 8 + 1 || e.n > 8)
 		return -EBADMSG;
+	/* Size policy before any arithmetic: a toy modulus is unsupported, not malformed. */
+	while (n.n > 0 && n.p[0] == 0) {
+		n.p++;
+		n.n--;
+	}
+	if (n.n < RSA_MIN_BITS / 8 || n.n > RSA_MAX_BITS / 8)
+		return -EOPNOTSUPP;
 	k = pk_new();
 	if (!k)
 		return -ENOMEM;

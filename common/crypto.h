@@ -50,7 +50,7 @@ int crypto_pk_generate_rsa(unsigned bits, struct crypto_pk **ret);
 /* Parses a PEM or DER key. Private: PKCS#8 ("PRIVATE KEY", EC or RSA), SEC1 ("EC PRIVATE
  * KEY"), PKCS#1 ("RSA PRIVATE KEY"); public: SPKI ("PUBLIC KEY") or PKCS#1 ("RSA PUBLIC
  * KEY"). Encrypted PEM is refused (-EBADMSG). Curves other than ours, and other key types,
- * give -EOPNOTSUPP. RSA moduli outside 1024..8192 bits give -EOPNOTSUPP. */
+ * give -EOPNOTSUPP. RSA moduli outside 2048..8192 bits give -EOPNOTSUPP. */
 int crypto_pk_import(const void *p, size_t n, struct crypto_pk **ret);
 
 enum crypto_pk_type crypto_pk_type(const struct crypto_pk *pk);
@@ -106,7 +106,7 @@ struct crypto_bytes {
 };
 /* Builds an RSA key from n and e, plus d, p, q (others derived) when d.p is not NULL;
  * dp/dq/qi are ignored (recomputed). -EBADMSG for an inconsistent key, -EOPNOTSUPP for a
- * modulus outside 1024..8192 bits. */
+ * modulus outside 2048..8192 bits. */
 int crypto_pk_rsa_from_raw(struct crypto_bytes n, struct crypto_bytes e, struct crypto_bytes d,
 			   struct crypto_bytes p, struct crypto_bytes q, struct crypto_pk **ret);
 

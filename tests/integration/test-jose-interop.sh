@@ -18,7 +18,7 @@ command -v openssl >/dev/null || skip_all "openssl CLI is not installed"
 EC_ALGS="ECDH-ES ECDH-ES+A128KW ECDH-ES+A192KW ECDH-ES+A256KW"
 RSA_ALGS="RSA-OAEP-256 RSA-OAEP RSA1_5"
 KEYS="ec-p256 ec-p384 ec-p521 rsa2048"
-plan 181
+plan 154
 
 D=$T_TMP
 printf 'kbs resource: \001\002 binary \377 and text\n' >"$D/msg"

@@ -164,8 +164,8 @@ static void test_jws_sign_all(void)
 		char want[128];
 
 		if (is_ec) {
-			enum crypto_curve c = algs[i][3] == '2'   ? CRYPTO_CURVE_P256
-					      : algs[i][3] == '3' ? CRYPTO_CURVE_P384
+			enum crypto_curve c = algs[i][2] == '2'   ? CRYPTO_CURVE_P256
+					      : algs[i][2] == '3' ? CRYPTO_CURVE_P384
 								  : CRYPTO_CURVE_P521;
 			ASSERT_OK(crypto_pk_generate_ec(c, &ec));
 			k = ec;

@@ -239,7 +239,8 @@ static void pk_unlockp(struct crypto_pk **p)
 
 /* Locks pk until the end of the enclosing scope. */
 #define PK_LOCK(k)                                                                                 \
-	_cleanup_(pk_unlockp) struct crypto_pk *_locked_##k = pk_lock((struct crypto_pk *) (k))
+	_cleanup_(pk_unlockp)                                                                      \
+	    _unused_ struct crypto_pk *_locked_##k = pk_lock((struct crypto_pk *) (k))
 
 static struct crypto_pk *pk_lock(struct crypto_pk *k)
 {
@@ -851,7 +852,7 @@ int crypto_ecdh(const struct crypto_pk *priv, const struct crypto_pk *peer, stru
 /* Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } */
 static int ecdsa_write_der(const mbedtls_mpi *r, const mbedtls_mpi *s, struct buf *out)
 {
-	uint8_t sig[2 * 66 + 16];
+	uint8_t sig[2 * 66 + 16] = {}; /* written backwards; gcc cannot see that */
 	unsigned char *p = sig + sizeof(sig);
 	size_t len = 0;
 	int e;

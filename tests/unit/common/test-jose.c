@@ -612,6 +612,7 @@ static void test_jwe_malformed(void)
 	ASSERT_OK(crypto_pk_generate_ec(CRYPTO_CURVE_P256, &ec));
 	ASSERT_OK(jose_jwe_encrypt(ec, NULL, NULL, NULL, 0, "secret", 6, &good));
 	ASSERT_OK(jose_jwe_decrypt(buf_str(&good), good.len, ec, &pt));
+	pt = secret_free(pt);
 	for (size_t i = 0; i < ELEMENTSOF(edits); i++) {
 		_cleanup_free_ char *s = edit_protected(buf_str(&good), edits[i].fn);
 

@@ -59,17 +59,30 @@ static pthread_mutex_t rng_lock = PTHREAD_MUTEX_INITIALIZER;
 static mbedtls_ctr_drbg_context rng_drbg;
 static bool rng_seeded;
 /* Set in a forked child: parent and child must not continue the same DRBG stream. */
-static volatile bool rng_forked;
+static bool rng_forked; /* under rng_lock */
 static pthread_once_t rng_atfork_once = PTHREAD_ONCE_INIT;
+
+/* The lock is held across fork() so the child never inherits it locked by a thread that
+ * does not exist there. */
+static void rng_prepare(void)
+{
+	(void) pthread_mutex_lock(&rng_lock);
+}
+
+static void rng_parent(void)
+{
+	(void) pthread_mutex_unlock(&rng_lock);
+}
 
 static void rng_child(void)
 {
 	rng_forked = true;
+	(void) pthread_mutex_unlock(&rng_lock);
 }
 
 static void rng_register_atfork(void)
 {
-	(void) pthread_atfork(NULL, NULL, rng_child);
+	(void) pthread_atfork(rng_prepare, rng_parent, rng_child);
 }
 
 static int rng_entropy(void *unused, unsigned char *p, size_t n)

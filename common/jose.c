@@ -6,11 +6,10 @@
  * touched. */
 #include <string.h>
 
-#include <json-c/json.h>
-
 #include "b64.h"
 #include "digest.h"
 #include "jose.h"
+#include "json-util.h"
 #include "log.h"
 
 /* JOSE headers and JWKs are shallow; json-c's default depth is 32. */
@@ -26,60 +25,42 @@ static void jputp(json_object **p)
 }
 #define _cleanup_json_ _cleanup_(jputp)
 
-static void tokener_freep(json_tokener **t)
-{
-	if (*t)
-		json_tokener_free(*t);
-}
-
 static void buf_done_wipep(struct buf *b)
 {
 	buf_done_wipe(b);
 }
 
-/* Parses exactly s[0..n) as one JSON object (whitespace may follow). */
+/* Parses exactly s[0..n) as one JSON object through json-util's strict RFC 8259 reader
+ * (duplicate member names are refused, as RFC 7515 §4 allows). */
 static int json_parse_object(const char *s, size_t n, json_object **ret)
 {
-	_cleanup_(tokener_freep) json_tokener *tok = NULL;
 	_cleanup_json_ json_object *o = NULL;
-	size_t end;
+	int r;
 
-	if (n == 0 || n > JOSE_MAX_SIZE || memchr(s, 0, n))
+	r = json_parse(s, n, JOSE_MAX_SIZE, JOSE_JSON_DEPTH, &o, NULL);
+	if (r == -E2BIG || r == -ENOMEM)
+		return r;
+	if (r < 0 || !json_object_is_type(o, json_type_object))
 		return -EBADMSG;
-	tok = json_tokener_new_ex(JOSE_JSON_DEPTH);
-	if (!tok)
-		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, s, (int) n);
-	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(o, json_type_object))
-		return -EBADMSG;
-	for (end = json_tokener_get_parse_end(tok); end < n; end++)
-		if (!strchr(" \t\r\n", s[end]))
-			return -EBADMSG;
 	*ret = steal_ptr(o);
 	return 0;
 }
 
-/* A string member: 0, -ENOENT when absent, -EBADMSG when not a string or holding a NUL
- * (which would make "ES256\u0000x" compare equal to "ES256"). */
+/* A string member: 0, -ENOENT when absent (or o is NULL), -EBADMSG when not a string or
+ * holding a NUL (which would make "ES256\u0000x" compare equal to "ES256"). */
 static int get_str(json_object *o, const char *key, const char **ret, size_t *ret_len)
 {
-	json_object *v;
 	const char *s;
-	size_t n;
+	int r;
 
-	if (!o || !json_object_object_get_ex(o, key, &v))
+	if (!o)
 		return -ENOENT;
-	if (!json_object_is_type(v, json_type_string))
-		return -EBADMSG;
-	s = json_object_get_string(v);
-	n = (size_t) json_object_get_string_len(v);
-	if (strlen(s) != n)
-		return -EBADMSG;
+	r = json_get_string(o, key, &s);
+	if (r < 0)
+		return r;
 	*ret = s;
 	if (ret_len)
-		*ret_len = n;
+		*ret_len = strlen(s);
 	return 0;
 }
 
@@ -140,13 +121,7 @@ static int add(json_object *o, const char *key, json_object *v)
 
 static int append_json(json_object *o, struct buf *out)
 {
-	const char *s;
-
-	s = json_object_to_json_string_ext(o,
-					   JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!s)
-		return -ENOMEM;
-	return buf_append_str(out, s);
+	return json_append(o, out);
 }
 
 /* ---- JWK ---- */
@@ -559,10 +534,10 @@ int jose_jws_sign(const struct crypto_pk *pk, const char *alg, const char *kid, 
 {
 	_cleanup_json_ json_object *hdr = json_object_new_object();
 	_cleanup_(buf_done) struct buf input = BUF_INIT(BUF_UNLIMITED),
-				       sig = BUF_INIT(BUF_UNLIMITED);
+				       sig = BUF_INIT(BUF_UNLIMITED),
+				       text = BUF_INIT(JOSE_HEADER_MAX);
 	const struct jws_alg *a;
 	uint8_t h[DIGEST_MAX_SIZE];
-	const char *text;
 	int r;
 
 	if (!hdr)
@@ -587,11 +562,10 @@ int jose_jws_sign(const struct crypto_pk *pk, const char *alg, const char *kid, 
 		r = add(hdr, "kid", json_object_new_string(kid));
 	if (r < 0)
 		return r;
-	text = json_object_to_json_string_ext(hdr, JSON_C_TO_STRING_PLAIN |
-						       JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!text)
-		return -ENOMEM;
-	r = b64_encode(B64_URL_NOPAD, text, strlen(text), &input);
+	r = json_append(hdr, &text);
+	if (r < 0)
+		return r;
+	r = b64_encode(B64_URL_NOPAD, text.data, text.len, &input);
 	if (r >= 0)
 		r = buf_put_u8(&input, '.');
 	if (r >= 0)
@@ -1137,12 +1111,12 @@ int jose_jwe_encrypt(const struct crypto_pk *recipient, const char *alg, const c
 	_cleanup_secret_ struct secret *cek = NULL, *z = NULL, *kek = NULL;
 	_cleanup_(buf_done) struct buf ek = BUF_INIT(BUF_UNLIMITED), prot = BUF_INIT(BUF_UNLIMITED),
 				       aad_b64 = BUF_INIT(BUF_UNLIMITED),
-				       full_aad = BUF_INIT(BUF_UNLIMITED);
+				       full_aad = BUF_INIT(BUF_UNLIMITED),
+				       text = BUF_INIT(JOSE_HEADER_MAX);
 	_cleanup_free_ uint8_t *ct = NULL;
 	uint8_t iv[CRYPTO_GCM_IV_SIZE], tag[CRYPTO_GCM_TAG_SIZE];
 	const struct jwe_alg *a;
 	bool ec = crypto_pk_type(recipient) == CRYPTO_PK_EC;
-	const char *text;
 	size_t keylen;
 	int r;
 
@@ -1209,11 +1183,10 @@ int jose_jwe_encrypt(const struct crypto_pk *recipient, const char *alg, const c
 		r = add(hdr, "epk", steal_ptr(epk_json));
 	if (r < 0)
 		return r;
-	text = json_object_to_json_string_ext(hdr, JSON_C_TO_STRING_PLAIN |
-						       JSON_C_TO_STRING_NOSLASHESCAPE);
-	if (!text)
-		return -ENOMEM;
-	r = b64_encode(B64_URL_NOPAD, text, strlen(text), &prot);
+	r = json_append(hdr, &text);
+	if (r < 0)
+		return r;
+	r = b64_encode(B64_URL_NOPAD, text.data, text.len, &prot);
 	if (r >= 0)
 		r = buf_append(&full_aad, prot.data, prot.len);
 	if (r >= 0 && aad) {

@@ -238,6 +238,34 @@ static void test_jws_malformed(void)
 	ASSERT_ERR(jose_jws_verify(short_sig, k, NULL), -EBADMSG);
 }
 
+static void test_jws_header_text(void)
+{
+	_cleanup_pk_ struct crypto_pk *k = NULL;
+	_cleanup_(buf_done) struct buf out = BUF_INIT(BUF_UNLIMITED), hdr = BUF_INIT(BUF_UNLIMITED),
+				       forged = BUF_INIT(BUF_UNLIMITED);
+	_cleanup_(jose_jws_freep) struct jose_jws *jws = NULL, *dup = NULL;
+	const char *kid = "cl\xc3\xa9 \xe2\x9c\x93"; /* UTF-8 survives both ways */
+	const char *dup_hdr, *bad_utf8;
+
+	ASSERT_OK(crypto_pk_generate_ec(CRYPTO_CURVE_P256, &k));
+	ASSERT_OK(jose_jws_sign(k, "ES256", kid, "p", 1, &out));
+	ASSERT_OK(jose_jws_parse(buf_str(&out), out.len, &jws));
+	ASSERT_STREQ(jose_jws_kid(jws), kid);
+	ASSERT_OK(jose_jws_verify(jws, k, "ES256"));
+	/* A header naming "alg" twice is refused, whichever value would win. */
+	dup_hdr = "{\"alg\":\"none\",\"alg\":\"ES256\"}";
+	ASSERT_OK(b64_encode(B64_URL_NOPAD, dup_hdr, strlen(dup_hdr), &hdr));
+	ASSERT_OK(buf_appendf(&forged, "%s%s", buf_str(&hdr), strchr(buf_str(&out), '.')));
+	ASSERT_ERR(jose_jws_parse(buf_str(&forged), forged.len, &dup), -EBADMSG);
+	/* Invalid UTF-8 in the header. */
+	buf_reset(&hdr);
+	buf_reset(&forged);
+	bad_utf8 = "{\"alg\":\"ES256\",\"kid\":\"\xc3\"}";
+	ASSERT_OK(b64_encode(B64_URL_NOPAD, bad_utf8, strlen(bad_utf8), &hdr));
+	ASSERT_OK(buf_appendf(&forged, "%s%s", buf_str(&hdr), strchr(buf_str(&out), '.')));
+	ASSERT_ERR(jose_jws_parse(buf_str(&forged), forged.len, &dup), -EBADMSG);
+}
+
 static void test_rfc7518_appendix_c_kdf(void)
 {
 	static const uint8_t z[32] = { 158, 86,  217, 29,  129, 113, 53,  211, 114, 131, 66,
@@ -780,6 +808,6 @@ static void test_jwe_general_recipients(void)
 }
 
 TESTS(test_rfc7515_a3_es256, test_rfc7520_jws, test_jws_sign_all, test_jws_malformed,
-      test_rfc7518_appendix_c_kdf, test_rfc7520_jwe, test_tee_pubkey_shape, test_jwk_roundtrip,
-      test_jwk_malformed, test_jwe_roundtrip_all, test_jwe_malformed, test_jwe_rsa1_5_no_oracle,
-      test_jwe_general_recipients)
+      test_jws_header_text, test_rfc7518_appendix_c_kdf, test_rfc7520_jwe, test_tee_pubkey_shape,
+      test_jwk_roundtrip, test_jwk_malformed, test_jwe_roundtrip_all, test_jwe_malformed,
+      test_jwe_rsa1_5_no_oracle, test_jwe_general_recipients)

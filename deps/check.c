@@ -34,30 +34,29 @@
 
 static int failures;
 
-#define CHECK(name, cond, ...)                                                            \
-	do {                                                                              \
-		int ok_ = !!(cond);                                                       \
-		printf("%-4s %-11s ", ok_ ? "ok" : "FAIL", name);                         \
-		printf(__VA_ARGS__);                                                      \
-		putchar('\n');                                                            \
-		failures += !ok_;                                                         \
+#define CHECK(name, cond, ...)                                                                     \
+	do {                                                                                       \
+		int ok_ = !!(cond);                                                                \
+		printf("%-4s %-11s ", ok_ ? "ok" : "FAIL", name);                                  \
+		printf(__VA_ARGS__);                                                               \
+		putchar('\n');                                                                     \
+		failures += !ok_;                                                                  \
 	} while (0)
 
 /* SHA-256("abc") */
 static const unsigned char abc_sha256[32] = {
-	0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
-	0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61,
-	0xf2, 0x00, 0x15, 0xad,
+	0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
+	0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
+	0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
 };
 
 /* zstd -19 --check of "cocobox zstd frame: %s\n" for one two three, three times (the
  * library is built without the compressor, so the frame is made by the zstd tool). */
 static const unsigned char zframe[] = {
-	0x28, 0xb5, 0x2f, 0xfd, 0x24, 0xde, 0x6d, 0x01, 0x00, 0x04, 0x02, 0x63, 0x6f, 0x63,
-	0x6f, 0x62, 0x6f, 0x78, 0x20, 0x7a, 0x73, 0x74, 0x64, 0x20, 0x66, 0x72, 0x61, 0x6d,
-	0x65, 0x3a, 0x20, 0x6f, 0x6e, 0x65, 0x0a, 0x74, 0x77, 0x6f, 0x68, 0x72, 0x65, 0x65,
-	0x0a, 0x03, 0x00, 0x91, 0x26, 0x50, 0x1a, 0x28, 0x83, 0xa5, 0xe7, 0x18, 0x6c, 0xf2,
-	0x67, 0x28,
+	0x28, 0xb5, 0x2f, 0xfd, 0x24, 0xde, 0x6d, 0x01, 0x00, 0x04, 0x02, 0x63, 0x6f, 0x63, 0x6f,
+	0x62, 0x6f, 0x78, 0x20, 0x7a, 0x73, 0x74, 0x64, 0x20, 0x66, 0x72, 0x61, 0x6d, 0x65, 0x3a,
+	0x20, 0x6f, 0x6e, 0x65, 0x0a, 0x74, 0x77, 0x6f, 0x68, 0x72, 0x65, 0x65, 0x0a, 0x03, 0x00,
+	0x91, 0x26, 0x50, 0x1a, 0x28, 0x83, 0xa5, 0xe7, 0x18, 0x6c, 0xf2, 0x67, 0x28,
 };
 
 static void check_crypto(void)
@@ -68,7 +67,7 @@ static void check_crypto(void)
 	mbedtls_x509_crt crt;
 	uint8_t priv[32] = { 1 }, pub[ED25519_KEY_SIZE];
 
-	int rc = mbedtls_sha256((const unsigned char *)"abc", 3, md, 0);
+	int rc = mbedtls_sha256((const unsigned char *) "abc", 3, md, 0);
 	CHECK("mbedtls", rc == 0 && !memcmp(md, abc_sha256, 32), "sha256(abc)");
 	mbedtls_ssl_config_init(&conf); /* links libmbedtls and libmbedx509 too */
 	mbedtls_x509_crt_init(&crt);
@@ -76,7 +75,7 @@ static void check_crypto(void)
 	mbedtls_ssl_config_free(&conf);
 
 	sha256_init(&nctx);
-	sha256_update(&nctx, 3, (const uint8_t *)"abc");
+	sha256_update(&nctx, 3, (const uint8_t *) "abc");
 	sha256_digest(&nctx, sizeof md, md);
 	CHECK("nettle", !memcmp(md, abc_sha256, 32), "sha256(abc)");
 	ed25519_sha512_public_key(pub, priv);
@@ -87,7 +86,7 @@ static void check_compression(void)
 {
 	static unsigned char in[64 * 1024], gz[80 * 1024], out[64 * 1024];
 	for (size_t i = 0; i < sizeof in; i++)
-		in[i] = (unsigned char)("cocobox "[i % 8] ^ (i / 4096));
+		in[i] = (unsigned char) ("cocobox "[i % 8] ^ (i / 4096));
 
 	struct isal_zstream zs;
 	isal_deflate_stateless_init(&zs);
@@ -104,32 +103,34 @@ static void check_compression(void)
 	isal_inflate_init(&st);
 	st.crc_flag = ISAL_GZIP;
 	st.next_in = gz;
-	st.avail_in = (uint32_t)gzlen;
+	st.avail_in = (uint32_t) gzlen;
 	st.next_out = out;
 	st.avail_out = sizeof out;
 	int rc2 = isal_inflate(&st);
-	CHECK("isa-l", rc == COMP_OK && rc2 == ISAL_DECOMP_OK && st.total_out == sizeof in &&
-			       !memcmp(in, out, sizeof in),
+	CHECK("isa-l",
+	      rc == COMP_OK && rc2 == ISAL_DECOMP_OK && st.total_out == sizeof in &&
+		  !memcmp(in, out, sizeof in),
 	      "gzip %zu -> %zu bytes and back", sizeof in, gzlen);
 
 	z_stream z = { 0 };
 	memset(out, 0, sizeof out);
 	rc = inflateInit2(&z, 16 + MAX_WBITS);
 	z.next_in = gz;
-	z.avail_in = (uInt)gzlen;
+	z.avail_in = (uInt) gzlen;
 	z.next_out = out;
 	z.avail_out = sizeof out;
 	rc2 = inflate(&z, Z_FINISH);
-	CHECK("zlib", rc == Z_OK && rc2 == Z_STREAM_END && z.total_out == sizeof in &&
-			      !memcmp(in, out, sizeof in),
+	CHECK("zlib",
+	      rc == Z_OK && rc2 == Z_STREAM_END && z.total_out == sizeof in &&
+		  !memcmp(in, out, sizeof in),
 	      "%s inflates the isa-l gzip", zlibVersion());
 	inflateEnd(&z);
 
 	char want[256] = "", got[256];
 	const char *w[] = { "one", "two", "three" };
 	for (int i = 0; i < 9; i++)
-		snprintf(want + strlen(want), sizeof want - strlen(want), "cocobox zstd frame: %s\n",
-			 w[i % 3]);
+		snprintf(want + strlen(want), sizeof want - strlen(want),
+			 "cocobox zstd frame: %s\n", w[i % 3]);
 	size_t n = ZSTD_decompress(got, sizeof got, zframe, sizeof zframe);
 	CHECK("zstd", !ZSTD_isError(n) && n == strlen(want) && !memcmp(got, want, n),
 	      "%u: frame -> %zu bytes", ZSTD_versionNumber(), n);
@@ -169,8 +170,8 @@ static void check_formats(void)
 		name = archive_entry_pathname(e);
 		archive_read_data(a, data, sizeof data - 1);
 	}
-	CHECK("libarchive", !strcmp(name, "etc/hello") && !strcmp(data, "hello\n"), "%s: tar of %zu bytes",
-	      archive_version_string(), used);
+	CHECK("libarchive", !strcmp(name, "etc/hello") && !strcmp(data, "hello\n"),
+	      "%s: tar of %zu bytes", archive_version_string(), used);
 	archive_read_free(a);
 
 	CHECK("protobuf-c", protobuf_c_version_number() >= 1005000, "%s", protobuf_c_version());
@@ -184,8 +185,9 @@ static void check_curl(void)
 		snprintf(protos + strlen(protos), sizeof protos - strlen(protos), "%s%s",
 			 *protos ? "," : "", *p);
 	CURL *c = curl_easy_init();
-	CHECK("curl", c && d->ssl_version && strstr(d->ssl_version, "mbedTLS") &&
-			      !strcmp(protos, "http,https"),
+	CHECK("curl",
+	      c && d->ssl_version && strstr(d->ssl_version, "mbedTLS") &&
+		  !strcmp(protos, "http,https"),
 	      "%s %s [%s]", d->version, d->ssl_version ? d->ssl_version : "no TLS", protos);
 	curl_easy_cleanup(c);
 }
@@ -236,9 +238,10 @@ static void check_tss2(void)
 	Tss2_Tcti_Device_Init(NULL, &sz_dev, NULL);
 	Tss2_Tcti_Mssim_Init(NULL, &sz_mssim, NULL);
 	Tss2_Tcti_Swtpm_Init(NULL, &sz_swtpm, NULL);
-	volatile void *esys = (void *)Esys_Initialize, *ldr = (void *)Tss2_TctiLdr_Initialize;
-	CHECK("tpm2-tss", msg && strstr(msg, "TPM failure") && rc == 0 && buf[0] == 1 &&
-				  sz_dev && sz_mssim && sz_swtpm && esys && ldr,
+	volatile void *esys = (void *) Esys_Initialize, *ldr = (void *) Tss2_TctiLdr_Initialize;
+	CHECK("tpm2-tss",
+	      msg && strstr(msg, "TPM failure") && rc == 0 && buf[0] == 1 && sz_dev && sz_mssim &&
+		  sz_swtpm && esys && ldr,
 	      "%s; tcti sizes %zu/%zu/%zu", msg, sz_dev, sz_mssim, sz_swtpm);
 }
 

@@ -93,6 +93,18 @@ static void conn_unref(struct conn *c)
 	free(c);
 }
 
+static void conn_unlist(struct ttrpc_server *s, struct conn *c)
+{
+	pthread_mutex_lock(&s->lock);
+	for (struct conn **p = &s->conns; *p; p = &(*p)->next)
+		if (*p == c) {
+			*p = c->next;
+			break;
+		}
+	s->n_conns--;
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void conn_send(struct conn *c, uint32_t stream_id, const struct ttrpc_status *st,
 		      const uint8_t *payload, size_t n)
 {
@@ -501,14 +513,7 @@ static void *reader_main(void *arg)
 	}
 
 	(void) shutdown(c->fd, SHUT_RDWR);
-	pthread_mutex_lock(&s->lock);
-	for (struct conn **p = &s->conns; *p; p = &(*p)->next)
-		if (*p == c) {
-			*p = c->next;
-			break;
-		}
-	s->n_conns--;
-	pthread_mutex_unlock(&s->lock);
+	conn_unlist(s, c);
 	conn_unref(c);
 	return NULL;
 }
@@ -702,14 +707,7 @@ static void accept_one(struct ttrpc_server *s)
 	if (r < 0) {
 		log_warning_errno(r, "Failed to start a connection thread: %m");
 		(void) shutdown(fd, SHUT_RDWR);
-		pthread_mutex_lock(&s->lock);
-		for (struct conn **p = &s->conns; *p; p = &(*p)->next)
-			if (*p == c) {
-				*p = c->next;
-				break;
-			}
-		s->n_conns--;
-		pthread_mutex_unlock(&s->lock);
+		conn_unlist(s, c);
 		conn_unref(c);
 	}
 }

@@ -81,18 +81,27 @@ static int b64url_decode(const char *s, size_t n, size_t max, struct buf *out)
 	return r == -E2BIG ? -EBADMSG : r;
 }
 
-/* Decodes a member that must be exactly want bytes. */
-static int get_b64_exact(json_object *o, const char *key, size_t want, struct buf *out)
+static int get_b64_bytes(json_object *o, const char *key, size_t max, struct buf *out)
 {
 	const char *s;
 	size_t n;
 	int r;
 
-	*out = BUF_INIT(want);
+	*out = BUF_INIT(max);
 	r = get_str_required(o, key, &s, &n);
 	if (r < 0)
 		return r;
-	r = b64url_decode(s, n, want, out);
+	r = b64url_decode(s, n, max, out);
+	if (r < 0)
+		return r;
+	return out->len > 0 ? 0 : -EBADMSG;
+}
+
+/* Decodes a member that must be exactly want bytes. */
+static int get_b64_exact(json_object *o, const char *key, size_t want, struct buf *out)
+{
+	int r = get_b64_bytes(o, key, want, out);
+
 	if (r < 0)
 		return r;
 	return out->len == want ? 0 : -EBADMSG;
@@ -154,22 +163,6 @@ static int jwk_import_ec(json_object *jwk, struct crypto_pk **ret)
 			return r;
 	}
 	return crypto_pk_ec_from_raw(c, x.data, y.data, d.len ? d.data : NULL, ret);
-}
-
-static int get_b64_bytes(json_object *o, const char *key, size_t max, struct buf *out)
-{
-	const char *s;
-	size_t n;
-	int r;
-
-	*out = BUF_INIT(max);
-	r = get_str_required(o, key, &s, &n);
-	if (r < 0)
-		return r;
-	r = b64url_decode(s, n, max, out);
-	if (r < 0)
-		return r;
-	return out->len > 0 ? 0 : -EBADMSG;
 }
 
 static struct crypto_bytes bytes_of(const struct buf *b)

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The attester table, in upstream's detection order (upstream.md §3.1). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "aa/attester.h"
 #include "common/log.h"
 #include "config.h"
@@ -23,4 +27,17 @@ const struct attester_ops *attester_find(const char *name)
 		if (streq(attesters[i]->name, name))
 			return attesters[i];
 	return NULL;
+}
+
+const char *attester_path(const char *path, char out[static PATH_MAX])
+{
+	const char *root = getenv("COCOBOX_ATTESTER_ROOT");
+	int n;
+
+	n = snprintf(out, PATH_MAX, "%s%s", root ? root : "", path);
+	if (n < 0 || n >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return out;
 }

@@ -2,25 +2,48 @@
 /* The attester backends: one file each under attesters/, a compile-time table in
  * attester.c, detected in upstream's order (guest-components attester/src/lib.rs
  * detect_tee_type; upstream.md §3.1). A NULL slot means "not supported by this TEE"
- * and the caller answers -EOPNOTSUPP. */
+ * and the caller answers as upstream does for Unsupported. */
 #pragma once
 
+#include <limits.h>
 #include <stdint.h>
 
 #include "common/buf.h"
+#include "common/digest.h"
 
 struct attester_ops {
 	/* upstream's serde name of the Tee: "tdx", "snp", "sample", ... */
 	const char *name;
-	/* True when this machine has the TEE. */
+	/* True when this machine has the TEE (paths through attester_path()). */
 	bool (*detect)(void);
-	/* Appends the evidence JSON for report_data to out. */
+	/* Appends the evidence JSON (upstream's exact shape) for report_data to out.
+	 * -EINVAL when report_data is longer than the TEE takes; -errno from the device. */
 	int (*evidence)(const uint8_t *report_data, size_t n, struct buf *out);
+
+	/* Runtime measurement (NULL mr_extend: unsupported). mr_alg is upstream's
+	 * ccel_hash_algorithm, pcr_to_mr its pcr_to_ccmr. mr_read fills the register's
+	 * current value (digest_size(mr_alg) bytes); mr_extend extends it with digest
+	 * (n bytes, resized to the register width as upstream does). */
+	enum digest_alg mr_alg;
+	unsigned (*pcr_to_mr)(unsigned pcr);
+	int (*mr_read)(unsigned mr, uint8_t *out);
+	int (*mr_extend)(unsigned mr, const uint8_t *digest, size_t n);
+
+	/* Init-data binding (NULL: unsupported). Returns 0 when the TEE's binding field
+	 * equals digest resized to the field (or, on TPMs, after extending PCR 8), -EPERM
+	 * on mismatch (logging upstream's text), -errno otherwise. */
+	int (*bind_initdata)(const uint8_t *digest, size_t n);
 };
 
 /* The primary attester: the first in upstream's order whose detect() says yes; the
  * sample attester when none does. Never NULL. */
 const struct attester_ops *attester_detect(void);
 const struct attester_ops *attester_find(const char *name);
+
+/* Every device, sysfs, configfs and ACPI path an attester opens goes through here:
+ * path prefixed with $COCOBOX_ATTESTER_ROOT when that is set (tests point it at a FUSE
+ * configfs-tsm and fake sysfs files), else path itself. Returns out, or NULL when the
+ * result does not fit (errno ENAMETOOLONG). */
+const char *attester_path(const char *path, char out[static PATH_MAX]);
 
 extern const struct attester_ops attester_sample;

@@ -17,11 +17,11 @@ static void aa_fail(const char *method, _unused_ int error, struct ttrpc_status 
 	else if (streq(method, "GetTeeType") || streq(method, "GetAdditionalTees"))
 		what = "get tee type";
 	if (streq(method, "ExtendRuntimeMeasurement"))
-		ttrpc_status_set(st, TTRPC_INTERNAL,
+		ttrpc_status_set(st, TTRPC_CODE_INTERNAL,
 				 "[ERROR:attestation-agent] AA extend runtime measurement failed");
 	else
-		ttrpc_status_set(st, TTRPC_INTERNAL, "[ERROR:attestation-agent] AA-KBC %s failed",
-				 what);
+		ttrpc_status_set(st, TTRPC_CODE_INTERNAL,
+				 "[ERROR:attestation-agent] AA-KBC %s failed", what);
 }
 
 static int get_evidence(void *userdata, const ProtobufCMessage *m, ProtobufCMessage **ret)

@@ -133,9 +133,9 @@ static int run(int argc, char **argv)
 		return log_error_errno(-EOPNOTSUPP, "Init-data binding is not built into this "
 						    "binary yet, refusing to start without it.");
 
-	r = ttrpc_server_new(&server);
-	if (r < 0)
-		return log_error_errno(r, "Failed to create the ttrpc server: %m");
+	server = ttrpc_server_new();
+	if (!server)
+		return log_oom();
 	r = ttrpc_server_add_service(server, &aa_service, &aa);
 	if (r < 0)
 		return log_error_errno(r, "Failed to register the AA service: %m");

@@ -3,12 +3,11 @@
 # attestation-agent as the Kata agent and CDH see it: the upstream service over ttrpc,
 # spoken by the real Go ttrpc client and by raw frames (upstream.md §1.2 worked example).
 . "$(dirname "$0")/lib.sh"
-[ -n "${GO_HELPERS:-}" ] && [ -x "$GO_HELPERS/ttrpc-call" ] ||
-	skip_all "Go ttrpc helpers not built (install golang-go and golang-github-containerd-ttrpc-dev)"
+[ -n "${GO_TTRPC_CALL:-}" ] || skip_all "${GO_TTRPC_SKIP:-Go ttrpc helpers not built}"
 plan 14
 svc=attestation_agent.AttestationAgentService
 sock=$T_TMP/run/aa/attestation-agent.sock
-call() { "$GO_HELPERS/ttrpc-call" -sock "$sock" -service $svc "$@"; }
+call() { "$GO_TTRPC_CALL" -sock "$sock" -service $svc "$@"; }
 hex() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
 
 # A stale socket file from an earlier run must not stop the daemon.
@@ -23,7 +22,7 @@ check "socket answers" call -method GetTeeType
 # Worked example from upstream.md §1.2 with tee "sample": the empty OK status is present.
 req=0a29$(hex $svc)120a$(hex GetTeeType)2080e8eda1ba01
 expect_output "GetTeeType bytes on the wire" "0000000c000000010200""0a0012080a06$(hex sample)" \
-	python3 "$TOP_SRCDIR/tests/integration/helpers/ttrpc-raw.py" frame "$sock" "0000003e0000000101$(printf 00)$req"
+	python3 "$TOP_SRCDIR/tests/integration/helpers/ttrpc-raw.py" "$sock" frame "0000003e0000000101$(printf 00)$req"
 expect_output "GetTeeType" "0a06$(hex sample)" call -method GetTeeType
 ev='{"svn":"1","report_data":"YWJj"}'
 expect_output "GetEvidence (sample)" "0a$(printf %02x ${#ev})$(hex "$ev")" \
@@ -33,11 +32,11 @@ expect_output "GetAdditionalTees is empty" "" call -method GetAdditionalTees
 expect_output "ExtendRuntimeMeasurement without eventlog: NOT_ENABLED" "0802" \
 	call -method ExtendRuntimeMeasurement -req-hex 0a016412016f1a0163
 expect_output "BindInitData is NOT_FOUND as upstream" \
-	"status NotFound /$svc/BindInitData is not supported" call -method BindInitData
+	"status 5 /$svc/BindInitData is not supported" call -method BindInitData
 expect_output "GetToken failure is INTERNAL with upstream's text" \
-	"status Internal [ERROR:attestation-agent] AA-KBC get token failed" \
+	"status 13 [ERROR:attestation-agent] AA-KBC get token failed" \
 	call -method GetToken -req-hex 0a036b6273
-expect_output "unknown method" "status Unimplemented Nope method" call -method Nope
+expect_output "unknown method" "status 12 Nope method" call -method Nope
 
 kill -TERM "$aa_pid"
 rc=0

@@ -1,190 +1,94 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* test.Echo on our ttrpc server (the same service as the Go reference server):
- *   ttrpc-test-server SOCKET
- * and a one-shot client of our ttrpc client:
- *   ttrpc-test-server --call SOCKET SERVICE METHOD REQ_HEX TIMEOUT_MS [N]
- * which prints the response as hex, or "status <code> <message>" (exit 1), or
- * "error <errno text>" (exit 2); with N > 1, N identical calls run in flight on one
- * connection and each must return the request ("ok N"). */
-#include <pthread.h>
+/* test.Echo (test.proto) served by our ttrpc server, the C side of the interop tests and
+ * of bench/ttrpc.sh. Usage: ttrpc-test-server [-w WORKERS] SOCKET */
+#include <getopt.h>
 #include <stdio.h>
-#include <time.h>
 
 #include "common/log.h"
-#include "common/ttrpc-client.h"
 #include "common/ttrpc-server.h"
-#include "echo.pb-c.h"
+#include "test.pb-c.h"
 
-static int copy_msg(const ProtobufCMessage *m, ProtobufCMessage **ret)
+static int echo(void *userdata, const ProtobufCMessage *req, ProtobufCMessage **ret_resp)
 {
-	const Test__EchoMsg *in = (const void *) m;
-	Test__EchoMsg *out = malloc(sizeof(*out));
+	const Test__EchoRequest *q = (const Test__EchoRequest *) req;
+	Test__EchoResponse *r = malloc(sizeof(*r));
 
-	if (!out)
+	(void) userdata;
+	if (!r)
 		return -ENOMEM;
-	test__echo_msg__init(out);
-	out->sleep_ms = in->sleep_ms;
-	if (in->payload.len) {
-		out->payload.data = malloc(in->payload.len);
-		if (!out->payload.data) {
-			free(out);
+	test__echo_response__init(r);
+	if (q->data.len > 0) {
+		r->data.data = malloc(q->data.len);
+		if (!r->data.data) {
+			free(r);
 			return -ENOMEM;
 		}
-		memcpy(out->payload.data, in->payload.data, in->payload.len);
-		out->payload.len = in->payload.len;
+		memcpy(r->data.data, q->data.data, q->data.len);
+		r->data.len = q->data.len;
 	}
-	*ret = &out->base;
+	*ret_resp = &r->base;
 	return 0;
 }
 
-static int echo(_unused_ void *u, const ProtobufCMessage *m, ProtobufCMessage **ret)
+static int fail(void *userdata, const ProtobufCMessage *req, ProtobufCMessage **ret_resp)
 {
-	return copy_msg(m, ret);
+	const Test__FailRequest *q = (const Test__FailRequest *) req;
+
+	(void) userdata, (void) ret_resp;
+	return ttrpc_handler_status(q->code, "%s", q->message);
 }
 
-static int do_sleep(_unused_ void *u, const ProtobufCMessage *m, ProtobufCMessage **ret)
+static int sleep_ms(void *userdata, const ProtobufCMessage *req, ProtobufCMessage **ret_resp)
 {
-	const Test__EchoMsg *in = (const void *) m;
-	struct timespec ts = { in->sleep_ms / 1000, (long) (in->sleep_ms % 1000) * 1000000 };
+	const Test__SleepRequest *q = (const Test__SleepRequest *) req;
 
-	(void) nanosleep(&ts, NULL);
-	return copy_msg(m, ret);
+	(void) userdata;
+	usleep((useconds_t) MIN(q->msec, 60000ULL) * 1000);
+	*ret_resp = NULL; /* an empty SleepResponse */
+	return 0;
 }
 
-static int do_fail(_unused_ void *u, _unused_ const ProtobufCMessage *m,
-		   _unused_ ProtobufCMessage **ret)
-{
-	return -EPERM;
-}
-
-static void echo_fail(_unused_ const char *method, int error, struct ttrpc_status *st)
-{
-	if (error == -EPERM)
-		ttrpc_status_set(st, TTRPC_PERMISSION_DENIED, "denied by policy");
-	else
-		ttrpc_status_from_errno(st, error);
-}
-
-static const struct ttrpc_method echo_methods[] = {
+static const struct ttrpc_method methods[] = {
 	{ "Echo", echo },
-	{ "Sleep", do_sleep },
-	{ "Fail", do_fail },
+	{ "Fail", fail },
+	{ "Sleep", sleep_ms },
 	{ "Unserved", NULL },
 };
 
-static const struct ttrpc_service echo_service = {
+static const struct ttrpc_service service = {
 	.desc = &test__echo__descriptor,
-	.methods = echo_methods,
-	.n_methods = ELEMENTSOF(echo_methods),
-	.fail = echo_fail,
+	.methods = methods,
+	.n_methods = ELEMENTSOF(methods),
 };
-
-struct parallel {
-	struct ttrpc_client *c;
-	const char *service, *method;
-	struct buf *req;
-	long timeout_ms;
-	int r;
-};
-
-static void *parallel_call(void *arg)
-{
-	struct parallel *p = arg;
-	_cleanup_(buf_done) struct buf out = BUF_INIT(TTRPC_MESSAGE_LENGTH_MAX);
-	struct ttrpc_status st;
-
-	p->r = ttrpc_client_call_raw(p->c, p->service, p->method, p->req->data, p->req->len,
-				     p->timeout_ms * 1000000, &out, &st);
-	if (p->r >= 0 && (out.len != p->req->len || memcmp(out.data, p->req->data, out.len)))
-		p->r = -EBADMSG;
-	return NULL;
-}
-
-static int client(int argc, char **argv)
-{
-	_cleanup_(ttrpc_client_freep) struct ttrpc_client *c = NULL;
-	_cleanup_(buf_done) struct buf req = BUF_INIT(1 << 23), out = BUF_INIT(1 << 23);
-	struct ttrpc_status st = {};
-	long timeout_ms, n = 1;
-	const char *hex;
-	int r;
-
-	if (argc < 6)
-		return 2;
-	timeout_ms = strtol(argv[5], NULL, 10);
-	if (argc > 6)
-		n = strtol(argv[6], NULL, 10);
-	for (hex = argv[4]; hex[0] && hex[1]; hex += 2) {
-		unsigned v;
-		if (sscanf(hex, "%2x", &v) != 1)
-			return 2;
-		(void) buf_put_u8(&req, (uint8_t) v);
-	}
-	r = ttrpc_client_connect(argv[1], &c);
-	if (r < 0) {
-		printf("error %s\n", strerror(-r));
-		return 2;
-	}
-	if (n > 1) {
-		struct parallel p[256];
-		pthread_t t[256];
-
-		if (n > 256)
-			return 2;
-		for (long i = 0; i < n; i++) {
-			p[i] = (struct parallel){ c, argv[2], argv[3], &req, timeout_ms, 0 };
-			if (pthread_create(&t[i], NULL, parallel_call, &p[i]) != 0)
-				return 2;
-		}
-		for (long i = 0; i < n; i++) {
-			(void) pthread_join(t[i], NULL);
-			if (p[i].r < 0) {
-				printf("error %s\n", strerror(-p[i].r));
-				return 1;
-			}
-		}
-		printf("ok %ld\n", n);
-		return 0;
-	}
-	r = ttrpc_client_call_raw(c, argv[2], argv[3], req.data, req.len, timeout_ms * 1000000,
-				  &out, &st);
-	if (r == -EREMOTEIO) {
-		printf("status %d %s\n", st.code, st.message);
-		return 1;
-	}
-	if (r < 0) {
-		printf("error %s\n", strerror(-r));
-		return 2;
-	}
-	for (size_t i = 0; i < out.len; i++)
-		printf("%02x", out.data[i]);
-	printf("\n");
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
 	_cleanup_(ttrpc_server_freep) struct ttrpc_server *s = NULL;
-	int r;
+	int workers = -1, c, r;
 
 	log_open("ttrpc-test-server");
-	if (argc > 1 && streq(argv[1], "--call"))
-		return client(argc - 1, argv + 1);
-	if (argc != 2) {
-		fprintf(stderr, "usage: ttrpc-test-server SOCKET | --call ...\n");
-		return 2;
+	while ((c = getopt(argc, argv, "w:")) >= 0)
+		if (c == 'w')
+			workers = atoi(optarg);
+		else
+			return EXIT_FAILURE;
+	if (optind != argc - 1) {
+		fprintf(stderr, "Usage: ttrpc-test-server [-w WORKERS] SOCKET\n");
+		return EXIT_FAILURE;
 	}
-	r = ttrpc_server_new(&s);
+	s = ttrpc_server_new();
+	if (!s)
+		return log_oom(), EXIT_FAILURE;
+	if (workers >= 0)
+		ttrpc_server_set_max_workers(s, (unsigned) workers);
+	r = ttrpc_server_add_service(s, &service, NULL);
 	if (r >= 0)
-		r = ttrpc_server_add_service(s, &echo_service, NULL);
-	if (r >= 0)
-		r = ttrpc_server_listen(s, argv[1]);
-	if (r >= 0)
-		r = ttrpc_server_run(s);
-	if (r < 0) {
-		log_error_errno(r, "ttrpc-test-server: %m");
-		return 1;
-	}
-	(void) steal_ptr(s);
-	return 0;
+		r = ttrpc_server_listen(s, argv[optind]);
+	if (r < 0)
+		return log_error_errno(r, "Failed to listen on '%s': %m", argv[optind]),
+		       EXIT_FAILURE;
+	r = ttrpc_server_run(s);
+	if (r < 0)
+		return log_error_errno(r, "Server failed: %m"), EXIT_FAILURE;
+	return EXIT_SUCCESS;
 }

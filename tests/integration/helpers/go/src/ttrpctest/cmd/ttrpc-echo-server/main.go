@@ -1,88 +1,84 @@
 // SPDX-License-Identifier: Apache-2.0
-// ttrpc-echo-server serves test.Echo with the containerd/ttrpc server, the reference
-// peer for our client and the baseline for our server's benchmark:
-//   Echo returns the request; Sleep waits sleep_ms (field 2) then echoes;
-//   Fail returns PermissionDenied "denied by policy".
+
+// ttrpc-echo-server serves test.Echo (../../../../test.proto) with the real Go ttrpc
+// library: Echo returns its request bytes, Fail answers the status it is asked for, Sleep
+// waits (giving up at the call's deadline). The interop tests and bench/ttrpc.sh use it.
 package main
 
 import (
 	"context"
 	"flag"
-	"log"
+	"fmt"
 	"net"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/containerd/ttrpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"ttrpctest/raw"
+
+	"ttrpctest/msg"
 )
 
-// sleepMs reads field 2 (varint) of test.EchoMsg.
-func sleepMs(b []byte) uint64 {
-	for i := 0; i < len(b); {
-		key := b[i]
-		i++
-		readVarint := func() uint64 {
-			var v uint64
-			for s := uint(0); i < len(b); s += 7 {
-				c := b[i]
-				i++
-				v |= uint64(c&0x7f) << s
-				if c < 0x80 {
-					break
-				}
-			}
-			return v
-		}
-		switch key & 7 {
-		case 0:
-			v := readVarint()
-			if key>>3 == 2 {
-				return v
-			}
-		case 2:
-			i += int(readVarint())
-		default:
-			return 0
-		}
-	}
-	return 0
-}
-
 func main() {
-	sock := flag.String("sock", "", "unix socket path")
+	sock := flag.String("sock", "", "UNIX socket path to serve on")
 	flag.Parse()
-	os.Remove(*sock)
-	l, err := net.Listen("unix", *sock)
-	if err != nil {
-		log.Fatal(err)
+	if *sock == "" {
+		fmt.Fprintln(os.Stderr, "usage: ttrpc-echo-server -sock PATH")
+		os.Exit(2)
 	}
+
 	s, err := ttrpc.NewServer()
 	if err != nil {
-		log.Fatal(err)
-	}
-	echo := func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
-		var m raw.Message
-		if err := unmarshal(&m); err != nil {
-			return nil, err
-		}
-		return &m, nil
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
 	}
 	s.Register("test.Echo", map[string]ttrpc.Method{
-		"Echo": echo,
-		"Sleep": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
-			var m raw.Message
-			if err := unmarshal(&m); err != nil {
+		"Echo": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
+			var r msg.Raw
+			if err := unmarshal(&r); err != nil {
 				return nil, err
 			}
-			time.Sleep(time.Duration(sleepMs(m.B)) * time.Millisecond)
-			return &m, nil
+			return &r, nil
 		},
 		"Fail": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
-			return nil, status.Errorf(codes.PermissionDenied, "denied by policy")
+			var r msg.FailRequest
+			if err := unmarshal(&r); err != nil {
+				return nil, err
+			}
+			return nil, status.Error(codes.Code(r.Code), r.Message)
+		},
+		"Sleep": func(ctx context.Context, unmarshal func(interface{}) error) (interface{}, error) {
+			var r msg.SleepRequest
+			if err := unmarshal(&r); err != nil {
+				return nil, err
+			}
+			select {
+			case <-time.After(time.Duration(r.Msec) * time.Millisecond):
+				return &msg.Empty{}, nil
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
 		},
 	})
-	log.Fatal(s.Serve(context.Background(), l))
+
+	_ = os.Remove(*sock)
+	l, err := net.Listen("unix", *sock)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	go func() {
+		<-sig
+		s.Close()
+	}()
+	if err := s.Serve(context.Background(), l); err != nil && err != ttrpc.ErrServerClosed {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	_ = os.Remove(*sock)
 }

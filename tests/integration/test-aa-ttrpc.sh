@@ -4,7 +4,7 @@
 # spoken by the real Go ttrpc client and by raw frames (upstream.md §1.2 worked example).
 . "$(dirname "$0")/lib.sh"
 [ -n "${GO_TTRPC_CALL:-}" ] || skip_all "${GO_TTRPC_SKIP:-Go ttrpc helpers not built}"
-plan 14
+plan 19
 svc=attestation_agent.AttestationAgentService
 sock=$T_TMP/run/aa/attestation-agent.sock
 call() { "$GO_TTRPC_CALL" -sock "$sock" -service $svc "$@"; }
@@ -37,6 +37,13 @@ expect_output "GetToken failure is INTERNAL with upstream's text" \
 	"status 13 [ERROR:attestation-agent] AA-KBC get token failed" \
 	call -method GetToken -req-hex 0a036b6273
 expect_output "unknown method" "status 12 Nope method" call -method Nope
+
+tool() { "$COCOBOX" aa-tool -s "unix://$sock" "$@"; }
+expect_output "aa-tool tee" "sample" tool tee
+expect_output "aa-tool evidence" "$ev" tool evidence abc
+expect_output "aa-tool evidence --hex" '{"svn":"1","report_data":"AAH/"}' tool -x evidence 0001ff
+expect_exit "aa-tool extend without eventlog fails" 1 tool extend d o c
+expect_exit "aa-tool without a daemon fails" 1 "$COCOBOX" aa-tool -s "$T_TMP/none.sock" tee
 
 kill -TERM "$aa_pid"
 rc=0

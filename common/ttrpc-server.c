@@ -375,6 +375,15 @@ static void conn_flush_locked(struct conn *c)
 	conn_update_events_locked(c);
 }
 
+/* A reply that could not be built (no memory) must not leave its caller waiting
+ * forever: the connection goes, and the client sees it reset. */
+static void conn_kill(struct conn *c)
+{
+	pthread_mutex_lock(&c->out_lock);
+	conn_kill_locked(c);
+	pthread_mutex_unlock(&c->out_lock);
+}
+
 /* Sends one whole frame, or keeps what the socket does not take now. */
 static void conn_send(struct conn *c, const uint8_t *p, size_t n)
 {
@@ -433,6 +442,8 @@ static void send_statusf(struct conn *c, struct buf *scratch, uint32_t id, int c
 	pack_status(scratch, id, code, r < 0 ? NULL : m);
 	if (scratch->len)
 		conn_send(c, scratch->data, scratch->len);
+	else
+		conn_kill(c);
 }
 
 /* ---- deadlines: a min-heap of calls, under s->lock ---- */
@@ -729,6 +740,8 @@ static void *worker_main(void *arg)
 				  c->se->svc->desc->name, c->method->name);
 		worker_reply(w, c->conn, out.data, mine ? out.len : 0,
 			     next && next->conn == c->conn);
+		if (mine && out.len == 0)
+			conn_kill(c->conn);
 		call_done(c);
 		if (out.cap > CONN_IN_CHUNK)
 			buf_done(&out);
@@ -857,6 +870,8 @@ static void calls_dispatch(struct ttrpc_server *s, struct call *batch, struct bu
 		call_run(c, scratch);
 		if (scratch->len)
 			conn_send(c->conn, scratch->data, scratch->len);
+		else
+			conn_kill(c->conn);
 		call_done(c);
 	}
 }
@@ -1296,7 +1311,8 @@ static uint64_t loop_timers(struct ttrpc_server *s, struct buf *scratch)
 		if (scratch->len) {
 			put_be32(scratch->data + 4, due[i].id);
 			conn_send(due[i].conn, scratch->data, scratch->len);
-		}
+		} else
+			conn_kill(due[i].conn);
 		conn_unref(due[i].conn);
 	}
 	return next;

@@ -3,7 +3,8 @@
 # The one test command (README, .ci/run): set up the machine, build every flavour, run
 # every suite, and end with "N passed, N failed". Run from anywhere, as root.
 #   build/        musl static release binary (musl-gcc, -Werror), all suites
-#   build-asan/   glibc, clang, ASan+UBSan (-Werror), unit suites and fuzz corpus replays
+#   build-asan/   glibc, clang, ASan+UBSan (-Werror), unit suites, fuzz corpus replays and
+#                 the allocation failure walk (tests/unit/alloc-torture.py)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -33,7 +34,7 @@ setup build-asan "$glibc/meson-native-clang.ini" --buildtype=debug --werror \
 	-Db_lto=false -Dstatic=false -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 ninja -C build-asan
-meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite fuzz || rc=1
+meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite fuzz --suite torture || rc=1
 
 # Figures for the record (ratios against peers measured in this run); never a pass/fail.
 bash bench/daemon.sh build 20 || true

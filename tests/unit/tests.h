@@ -5,14 +5,23 @@
 #pragma once
 
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+/* Defined by tests/unit/fail-alloc.c where a test links it. */
+bool fail_alloc_active(void) __attribute__((weak));
+
+/* Under an injected allocation failure a failed assertion is expected: exit 99, which
+ * tests/unit/alloc-torture.py tells apart from a crash. */
 #define FAIL_(fmt, ...)                                                                            \
 	do {                                                                                       \
 		printf("not ok - %s:%d: " fmt "\n", __FILE__, __LINE__, __VA_ARGS__);              \
 		fflush(stdout);                                                                    \
+		if (fail_alloc_active && fail_alloc_active())                                      \
+			_exit(99);                                                                 \
 		abort();                                                                           \
 	} while (0)
 

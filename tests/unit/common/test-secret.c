@@ -19,6 +19,7 @@ static void test_truncate_wipes_tail(void)
 {
 	_cleanup_secret_ struct secret *s = secret_new_copy("abcdef", 6);
 
+	ASSERT_TRUE(s);
 	secret_truncate(s, 2);
 	ASSERT_EQ(s->n, 2);
 	ASSERT_EQ(s->p[2], 0);

@@ -475,8 +475,14 @@ struct list {
 
 static void list_add(struct list *l, const char *s)
 {
-	l->v = reallocarray(l->v, l->n + 1, sizeof(char *));
-	l->v[l->n++] = strdup(s);
+	char **v = reallocarray(l->v, l->n + 1, sizeof(char *));
+
+	if (!v || !(v[l->n] = strdup(s))) {
+		printf("Bail out! out of memory\n");
+		exit(99);
+	}
+	l->v = v;
+	l->n++;
 }
 
 static void walk(const char *root, const char *rel, struct list *l)

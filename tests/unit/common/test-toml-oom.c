@@ -1,53 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Allocation failure torture for common/toml.c (curl's idea): linked with
- * -Wl,--wrap for the allocators, it fails the 1st, 2nd, ... allocation of a parse in
- * turn. Each run must end in -ENOMEM with a message, or succeed once no failure is left
+/* Allocation failure torture for common/toml.c (curl's idea): through the allocator
+ * wrappers every unit test has (tests/unit/fail-alloc.c), it fails the 1st, 2nd, ...
+ * allocation of a parse in turn. Each run must end in -ENOMEM with a message, or succeed once no failure is left
  * to inject; ASan's leak check (in the sanitizer build) catches what a failure path
  * forgets to free. */
 #include <stdint.h>
 #include <stdio.h>
 
 #include "common/toml.h"
+#include "tests/unit/fail-alloc.h"
 #include "tests/unit/tests.h"
-
-void *__real_malloc(size_t n);
-void *__real_calloc(size_t n, size_t size);
-void *__real_realloc(void *p, size_t n);
-void *__real_reallocarray(void *p, size_t n, size_t size);
-char *__real_strndup(const char *s, size_t n);
 
 static long countdown = -1; /* allocations left before one fails; -1: never */
 
-static bool fail_now(void)
+static long fail_now(void)
 {
 	if (countdown < 0)
-		return false;
+		return 0;
 	return countdown-- == 0;
-}
-
-void *__wrap_malloc(size_t n)
-{
-	return fail_now() ? NULL : __real_malloc(n);
-}
-
-void *__wrap_calloc(size_t n, size_t size)
-{
-	return fail_now() ? NULL : __real_calloc(n, size);
-}
-
-void *__wrap_realloc(void *p, size_t n)
-{
-	return fail_now() ? NULL : __real_realloc(p, n);
-}
-
-void *__wrap_reallocarray(void *p, size_t n, size_t size)
-{
-	return fail_now() ? NULL : __real_reallocarray(p, n, size);
-}
-
-char *__wrap_strndup(const char *s, size_t n)
-{
-	return fail_now() ? NULL : __real_strndup(s, n);
 }
 
 static const char doc[] = "title = \"TOML \\u00e9\"\n"
@@ -64,6 +34,7 @@ static void test_every_allocation_fails_once(void)
 {
 	long n;
 
+	fail_alloc_set_hook(fail_now);
 	for (n = 0;; n++) {
 		struct toml_value *t = NULL;
 		struct toml_error err;
@@ -97,6 +68,7 @@ static void test_index_growth_fails(void)
 	size_t len = 0;
 	long n;
 
+	fail_alloc_set_hook(fail_now);
 	for (int i = 0; i < 64; i++)
 		len += (size_t) snprintf(buf + len, sizeof(buf) - len, "key%d = %d\n", i, i);
 	for (n = 0;; n++) {

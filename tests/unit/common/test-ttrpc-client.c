@@ -44,25 +44,37 @@ static int recv_full(int fd, void *p, size_t n)
 	return 0;
 }
 
-/* Reads one Request frame from the client; NULL on EOF. */
+/* Something went wrong on the peer's side (an allocation too, under alloc-torture.py):
+ * the client must not wait for a reply that never comes. */
+static void peer_fail(struct peer *p)
+{
+	p->failures++;
+	(void) shutdown(p->fd, SHUT_RDWR);
+}
+
+/* Reads one Request frame from the client; NULL on EOF. Any failure (an allocation
+ * under alloc-torture.py too) ends the connection, so the stream never desynchronises. */
 static Ttrpc__Request *peer_read(struct peer *p, struct ttrpc_header *h)
 {
 	uint8_t b[TTRPC_HEADER_SIZE];
 	_cleanup_free_ uint8_t *body = NULL;
+	Ttrpc__Request *r = NULL;
 
-	if (recv_full(p->fd, b, sizeof(b)) < 0)
-		return NULL;
-	ttrpc_header_decode(b, h);
-	body = malloc(h->length + 1);
-	if (!body || recv_full(p->fd, body, h->length) < 0)
-		return NULL;
-	return ttrpc_request_unpack(body, h->length);
+	if (recv_full(p->fd, b, sizeof(b)) == 0) {
+		ttrpc_header_decode(b, h);
+		body = malloc(h->length + 1);
+		if (body && recv_full(p->fd, body, h->length) == 0)
+			r = ttrpc_request_unpack(body, h->length);
+	}
+	if (!r)
+		(void) shutdown(p->fd, SHUT_RDWR);
+	return r;
 }
 
 static void peer_send(struct peer *p, const void *data, size_t n)
 {
 	if (send(p->fd, data, n, MSG_NOSIGNAL) != (ssize_t) n)
-		p->failures++;
+		peer_fail(p);
 }
 
 /* Replies with GetEvidenceResponse{Evidence = the request's RuntimeData}. */
@@ -74,12 +86,12 @@ static void peer_echo(struct peer *p, uint32_t id, const Ttrpc__Request *r)
 
 	q = attestation_agent__get_evidence_request__unpack(NULL, r->payload.len, r->payload.data);
 	if (!q) {
-		p->failures++;
+		peer_fail(p);
 		return;
 	}
 	e.evidence = q->runtimedata;
 	if (ttrpc_frame_pack_response(&b, id, &e.base) < 0)
-		p->failures++;
+		peer_fail(p);
 	peer_send(p, b.data, b.len);
 	attestation_agent__get_evidence_request__free_unpacked(q, NULL);
 }
@@ -90,7 +102,7 @@ static void *peer_thread(void *arg)
 
 	p->fd = accept4(p->lfd, NULL, NULL, SOCK_CLOEXEC);
 	if (p->fd < 0) {
-		p->failures++;
+		peer_fail(p);
 		return NULL;
 	}
 	p->script(p);
@@ -152,10 +164,10 @@ static void script_ids(struct peer *p)
 
 		if (!r || h.stream_id != want || h.type != TTRPC_TYPE_REQUEST || h.flags != 0 ||
 		    !streq(r->service, AA) || !streq(r->method, "GetEvidence"))
-			p->failures++;
+			peer_fail(p);
 		/* the call's timeout travels as timeout_nano (ttrpc-rust's ctx.timeout_nano) */
 		if (r && r->timeout_nano != (want == 3 ? 2500000000LL : 0))
-			p->failures++;
+			peer_fail(p);
 		if (r)
 			peer_echo(p, h.stream_id, r);
 		ttrpc__request__free_unpacked(r, NULL);
@@ -196,7 +208,7 @@ static void script_reverse(struct peer *p)
 		r[i] = peer_read(p, &h);
 		id[i] = h.stream_id;
 		if (!r[i]) {
-			p->failures++;
+			peer_fail(p);
 			return;
 		}
 	}

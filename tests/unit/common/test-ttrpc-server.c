@@ -57,6 +57,10 @@ static int get_evidence(void *u, const ProtobufCMessage *req, ProtobufCMessage *
 		return -ENOMEM;
 	attestation_agent__get_evidence_response__init(r);
 	r->evidence.data = calloc(1, n + 1);
+	if (!r->evidence.data) {
+		free(r);
+		return -ENOMEM;
+	}
 	r->evidence.len = n;
 	if (n && q->runtimedata.len == n)
 		memcpy(r->evidence.data, q->runtimedata.data, n);
@@ -156,6 +160,7 @@ static void start_with(struct fixture *f, unsigned workers, const struct knobs *
 	ASSERT_TRUE(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/run/sub/t.sock", f->dir);
 	f->s = ttrpc_server_new();
+	ASSERT_TRUE(f->s);
 	ASSERT_TRUE(f->s);
 	ASSERT_OK(ttrpc_server_add_service(f->s, &aa_service, NULL));
 	ASSERT_OK(ttrpc_server_add_service(f->s, &kp_service, NULL));
@@ -328,6 +333,7 @@ static void test_listen(void)
 	ASSERT_TRUE(mkdtemp(f.dir));
 	snprintf(f.path, sizeof(f.path), "%s/run/sub/t.sock", f.dir);
 	f.s = ttrpc_server_new();
+	ASSERT_TRUE(f.s);
 	ASSERT_OK(ttrpc_server_add_service(f.s, &aa_service, NULL));
 	ASSERT_ERR(ttrpc_server_listen(f.s, "vsock://3:1024"), -EINVAL);
 	ASSERT_ERR(ttrpc_server_listen(f.s, "unix://@abstract"), -EINVAL);
@@ -384,6 +390,7 @@ static void test_listen(void)
 	ASSERT_TRUE(fd >= 0);
 	close(fd);
 	f.s = ttrpc_server_new();
+	ASSERT_TRUE(f.s);
 	ASSERT_ERR(ttrpc_server_listen(f.s, f.path), -EEXIST);
 	ASSERT_OK(access(f.path, F_OK));
 	ttrpc_server_free(f.s);
@@ -403,6 +410,8 @@ static void test_service_check(void)
 	};
 	struct ttrpc_service svc = kp_service;
 	_cleanup_(ttrpc_server_freep) struct ttrpc_server *s = ttrpc_server_new();
+
+	ASSERT_TRUE(s);
 
 	ASSERT_OK(ttrpc_service_check(&aa_service));
 	ASSERT_OK(ttrpc_service_check(&kp_service));

@@ -320,6 +320,20 @@ static uint64_t ms_since(uint64_t t0)
 	return (now_usec() - t0) / 1000;
 }
 
+/* Upper time bounds stretch by $TEST_TIME_FACTOR (the valgrind setup sets it: valgrind
+ * runs one thread at a time, so which call finishes first is not checked either). */
+static uint64_t time_factor(void)
+{
+	const char *f = getenv("TEST_TIME_FACTOR");
+
+	return f && atoi(f) > 1 ? (uint64_t) atoi(f) : 1;
+}
+
+static uint64_t ms_bound(uint64_t ms)
+{
+	return ms * time_factor();
+}
+
 /* ---- tests ---- */
 
 static void test_listen(void)
@@ -582,7 +596,7 @@ static void test_deadline(void)
 	raw_evidence(fd, 1, "sleep:400", 100 * 1000 * 1000);
 	expect_status(fd, 1, TTRPC_CODE_DEADLINE_EXCEEDED, "timeout");
 	ASSERT_TRUE(ms_since(t0) >= 100);
-	ASSERT_TRUE(ms_since(t0) < 300);
+	ASSERT_TRUE(ms_since(t0) < ms_bound(300));
 
 	/* the only worker is busy: a queued call times out without ever running */
 	atomic_store(&evidence_runs, 0);
@@ -657,10 +671,10 @@ static void test_concurrency(void)
 		ASSERT_OK(fast[i].r);
 	}
 	/* 10 calls of 100 ms ran side by side */
-	ASSERT_TRUE(ms_since(t0) < 600);
+	ASSERT_TRUE(ms_since(t0) < ms_bound(600));
 	ASSERT_EQ(pthread_join(ts, NULL), 0);
 	ASSERT_OK(slow.r);
-	for (int i = 0; i < N; i++)
+	for (int i = 0; i < N && time_factor() == 1; i++)
 		ASSERT_TRUE(fast[i].done_at < slow.done_at);
 	c = ttrpc_client_free(c);
 	stop(&f);
@@ -688,7 +702,7 @@ static void test_held_reply_bound(void)
 	raw_write(fd, b.data, b.len);
 	for (uint32_t id = 1; id < 7; id += 2)
 		expect_evidence(fd, id, "quick");
-	ASSERT_TRUE(ms_since(t0) < 250);
+	ASSERT_TRUE(ms_since(t0) < ms_bound(250));
 	expect_evidence(fd, 7, "sleep:400");
 	ASSERT_TRUE(ms_since(t0) >= 400);
 	close(fd);
@@ -807,7 +821,7 @@ static void test_drain_timeout(void)
 	usleep(50000);
 	t0 = now_usec();
 	stop(&f);
-	ASSERT_TRUE(ms_since(t0) < 450);
+	ASSERT_TRUE(ms_since(t0) < ms_bound(450));
 	ASSERT_TRUE(peer_closed(fd, 1000));
 	close(fd);
 	usleep(650 * 1000); /* the worker returns from its handler into a freed-up server */

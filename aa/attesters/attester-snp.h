@@ -6,12 +6,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/ioctl.h> /* _IOWR(), which the uapi header uses without including */
 
 #if __has_include(<linux/sev-guest.h>)
 #include <linux/sev-guest.h>
 #else
 /* The uapi as in linux/sev-guest.h, for libcs shipped without kernel headers. */
-#include <linux/ioctl.h>
 #include <linux/types.h>
 struct snp_report_req {
 	__u8 user_data[64];

@@ -175,6 +175,7 @@ int snp_evidence(const struct snp_guest_dev *dev, const uint8_t *report_data, si
 			return log_debug_errno(r, "Failed to parse the SNP certificate table: %m");
 	}
 
+	/* SnpEvidence { attestation_report, cert_chain }: already in key order. */
 	r = buf_append_str(out, "{\"attestation_report\":");
 	if (r >= 0)
 		r = snp_report_append_json(&rep, out);

@@ -169,123 +169,122 @@ static int append_bytes(struct buf *out, const uint8_t *p, size_t n)
 	return buf_append(out, "]", 1);
 }
 
-static int append_key_bytes(struct buf *out, const char *key, const uint8_t *p, size_t n)
-{
+/* A small writer for one object: members in the order called, the first error sticks. */
+struct obj_writer {
+	struct buf *out;
 	int r;
+	bool first;
+};
 
-	r = buf_appendf(out, ",\"%s\":", key);
-	if (r < 0)
-		return r;
-	return append_bytes(out, p, n);
+static void member(struct obj_writer *w, const char *key)
+{
+	if (w->r >= 0)
+		w->r = buf_appendf(w->out, w->first ? "\"%s\":" : ",\"%s\":", key);
+	w->first = false;
 }
 
-static int append_tcb(struct buf *out, const char *key, const struct snp_tcb *t)
+static void member_bytes(struct obj_writer *w, const char *key, const uint8_t *p, size_t n)
 {
-	int r;
-
-	r = buf_appendf(out, ",\"%s\":{\"fmc\":", key);
-	if (r < 0)
-		return r;
-	r = t->has_fmc ? buf_appendf(out, "%u", t->fmc) : buf_append_str(out, "null");
-	if (r < 0)
-		return r;
-	return buf_appendf(out, ",\"bootloader\":%u,\"tee\":%u,\"snp\":%u,\"microcode\":%u}",
-			   t->bootloader, t->tee, t->snp, t->microcode);
+	member(w, key);
+	if (w->r >= 0)
+		w->r = append_bytes(w->out, p, n);
 }
 
-static int append_opt_u8(struct buf *out, const char *key, bool has, uint8_t v)
+static void member_u64(struct obj_writer *w, const char *key, uint64_t v)
 {
-	return has ? buf_appendf(out, ",\"%s\":%u", key, v) : buf_appendf(out, ",\"%s\":null", key);
+	member(w, key);
+	if (w->r >= 0)
+		w->r = buf_appendf(w->out, "%" PRIu64, v);
 }
 
-static int append_opt_u64(struct buf *out, const char *key, bool has, uint64_t v)
+/* Option<T>: the value or null. */
+static void member_opt(struct obj_writer *w, const char *key, bool has, uint64_t v)
 {
-	return has ? buf_appendf(out, ",\"%s\":%" PRIu64, key, v)
-		   : buf_appendf(out, ",\"%s\":null", key);
+	member(w, key);
+	if (w->r >= 0)
+		w->r = has ? buf_appendf(w->out, "%" PRIu64, v) : buf_append_str(w->out, "null");
 }
 
-static int append_fw_version(struct buf *out, const char *key, const struct snp_fw_version *v)
+static void member_tcb(struct obj_writer *w, const char *key, const struct snp_tcb *t)
 {
-	return buf_appendf(out, ",\"%s\":{\"major\":%u,\"minor\":%u,\"build\":%u}", key, v->major,
-			   v->minor, v->build);
+	member(w, key);
+	if (w->r < 0)
+		return;
+	w->r = buf_appendf(w->out, "{\"bootloader\":%u,\"fmc\":", t->bootloader);
+	if (w->r >= 0)
+		w->r = t->has_fmc ? buf_appendf(w->out, "%u", t->fmc)
+				  : buf_append_str(w->out, "null");
+	if (w->r >= 0)
+		w->r = buf_appendf(w->out, ",\"microcode\":%u,\"snp\":%u,\"tee\":%u}", t->microcode,
+				   t->snp, t->tee);
+}
+
+static void member_fw_version(struct obj_writer *w, const char *key, const struct snp_fw_version *v)
+{
+	member(w, key);
+	if (w->r >= 0)
+		w->r = buf_appendf(w->out, "{\"build\":%u,\"major\":%u,\"minor\":%u}", v->build,
+				   v->major, v->minor);
+}
+
+static void member_signature(struct obj_writer *w, const struct snp_report *rep)
+{
+	member(w, "signature");
+	if (w->r >= 0)
+		w->r = buf_append_str(w->out, "{\"r\":");
+	if (w->r >= 0)
+		w->r = append_bytes(w->out, rep->sig_r, sizeof(rep->sig_r));
+	if (w->r >= 0)
+		w->r = buf_append_str(w->out, ",\"s\":");
+	if (w->r >= 0)
+		w->r = append_bytes(w->out, rep->sig_s, sizeof(rep->sig_s));
+	if (w->r >= 0)
+		w->r = buf_append_str(w->out, "}");
 }
 
 int snp_report_append_json(const struct snp_report *rep, struct buf *out)
 {
-	int r;
+	struct obj_writer w = { .out = out, .first = true };
 
-	/* Field order is the struct's declaration order in sev: serde emits members in
-	 * that order. GuestPolicy, PlatformInfo and KeyInfo are newtypes over integers,
-	 * so they come out as plain numbers. */
-	r = buf_appendf(out,
-			"{\"version\":%" PRIu32 ",\"guest_svn\":%" PRIu32 ",\"policy\":%" PRIu64,
-			rep->version, rep->guest_svn, rep->policy);
-	if (r >= 0)
-		r = append_key_bytes(out, "family_id", rep->family_id, sizeof(rep->family_id));
-	if (r >= 0)
-		r = append_key_bytes(out, "image_id", rep->image_id, sizeof(rep->image_id));
-	if (r >= 0)
-		r = buf_appendf(out, ",\"vmpl\":%" PRIu32 ",\"sig_algo\":%" PRIu32, rep->vmpl,
-				rep->sig_algo);
-	if (r >= 0)
-		r = append_tcb(out, "current_tcb", &rep->current_tcb);
-	if (r >= 0)
-		r = buf_appendf(out, ",\"plat_info\":%" PRIu64 ",\"key_info\":%" PRIu32,
-				rep->plat_info, rep->key_info);
-	if (r >= 0)
-		r = append_key_bytes(out, "report_data", rep->report_data,
-				     sizeof(rep->report_data));
-	if (r >= 0)
-		r = append_key_bytes(out, "measurement", rep->measurement,
-				     sizeof(rep->measurement));
-	if (r >= 0)
-		r = append_key_bytes(out, "host_data", rep->host_data, sizeof(rep->host_data));
-	if (r >= 0)
-		r = append_key_bytes(out, "id_key_digest", rep->id_key_digest,
-				     sizeof(rep->id_key_digest));
-	if (r >= 0)
-		r = append_key_bytes(out, "author_key_digest", rep->author_key_digest,
-				     sizeof(rep->author_key_digest));
-	if (r >= 0)
-		r = append_key_bytes(out, "report_id", rep->report_id, sizeof(rep->report_id));
-	if (r >= 0)
-		r = append_key_bytes(out, "report_id_ma", rep->report_id_ma,
-				     sizeof(rep->report_id_ma));
-	if (r >= 0)
-		r = append_tcb(out, "reported_tcb", &rep->reported_tcb);
-	if (r >= 0)
-		r = append_opt_u8(out, "cpuid_fam_id", rep->has_cpuid, rep->cpuid_fam_id);
-	if (r >= 0)
-		r = append_opt_u8(out, "cpuid_mod_id", rep->has_cpuid, rep->cpuid_mod_id);
-	if (r >= 0)
-		r = append_opt_u8(out, "cpuid_step", rep->has_cpuid, rep->cpuid_step);
-	if (r >= 0)
-		r = append_key_bytes(out, "chip_id", rep->chip_id, sizeof(rep->chip_id));
-	if (r >= 0)
-		r = append_tcb(out, "committed_tcb", &rep->committed_tcb);
-	if (r >= 0)
-		r = append_fw_version(out, "current", &rep->current);
-	if (r >= 0)
-		r = append_fw_version(out, "committed", &rep->committed);
-	if (r >= 0)
-		r = append_tcb(out, "launch_tcb", &rep->launch_tcb);
-	if (r >= 0)
-		r = append_opt_u64(out, "launch_mit_vector", rep->has_mit_vector,
-				   rep->launch_mit_vector);
-	if (r >= 0)
-		r = append_opt_u64(out, "current_mit_vector", rep->has_mit_vector,
-				   rep->current_mit_vector);
-	if (r >= 0)
-		r = buf_append_str(out, ",\"signature\":{\"r\":");
-	if (r >= 0)
-		r = append_bytes(out, rep->sig_r, sizeof(rep->sig_r));
-	if (r >= 0)
-		r = buf_append_str(out, ",\"s\":");
-	if (r >= 0)
-		r = append_bytes(out, rep->sig_s, sizeof(rep->sig_s));
-	if (r >= 0)
-		r = buf_append_str(out, "}}");
-	return r < 0 ? r : 0;
+	/* Upstream turns the struct into a serde_json::Value (to_value) before writing
+	 * it, and guest-components builds serde_json without "preserve_order", so every
+	 * object's members come out sorted by key (BTreeMap), at every level. Values
+	 * follow sev's serde derives: byte arrays as number arrays, Option as null,
+	 * GuestPolicy, PlatformInfo and KeyInfo (newtypes over integers) as numbers. */
+	w.r = buf_append_str(out, "{");
+	member_bytes(&w, "author_key_digest", rep->author_key_digest,
+		     sizeof(rep->author_key_digest));
+	member_bytes(&w, "chip_id", rep->chip_id, sizeof(rep->chip_id));
+	member_fw_version(&w, "committed", &rep->committed);
+	member_tcb(&w, "committed_tcb", &rep->committed_tcb);
+	member_opt(&w, "cpuid_fam_id", rep->has_cpuid, rep->cpuid_fam_id);
+	member_opt(&w, "cpuid_mod_id", rep->has_cpuid, rep->cpuid_mod_id);
+	member_opt(&w, "cpuid_step", rep->has_cpuid, rep->cpuid_step);
+	member_fw_version(&w, "current", &rep->current);
+	member_opt(&w, "current_mit_vector", rep->has_mit_vector, rep->current_mit_vector);
+	member_tcb(&w, "current_tcb", &rep->current_tcb);
+	member_bytes(&w, "family_id", rep->family_id, sizeof(rep->family_id));
+	member_u64(&w, "guest_svn", rep->guest_svn);
+	member_bytes(&w, "host_data", rep->host_data, sizeof(rep->host_data));
+	member_bytes(&w, "id_key_digest", rep->id_key_digest, sizeof(rep->id_key_digest));
+	member_bytes(&w, "image_id", rep->image_id, sizeof(rep->image_id));
+	member_u64(&w, "key_info", rep->key_info);
+	member_opt(&w, "launch_mit_vector", rep->has_mit_vector, rep->launch_mit_vector);
+	member_tcb(&w, "launch_tcb", &rep->launch_tcb);
+	member_bytes(&w, "measurement", rep->measurement, sizeof(rep->measurement));
+	member_u64(&w, "plat_info", rep->plat_info);
+	member_u64(&w, "policy", rep->policy);
+	member_bytes(&w, "report_data", rep->report_data, sizeof(rep->report_data));
+	member_bytes(&w, "report_id", rep->report_id, sizeof(rep->report_id));
+	member_bytes(&w, "report_id_ma", rep->report_id_ma, sizeof(rep->report_id_ma));
+	member_tcb(&w, "reported_tcb", &rep->reported_tcb);
+	member_u64(&w, "sig_algo", rep->sig_algo);
+	member_signature(&w, rep);
+	member_u64(&w, "version", rep->version);
+	member_u64(&w, "vmpl", rep->vmpl);
+	if (w.r >= 0)
+		w.r = buf_append_str(out, "}");
+	return w.r < 0 ? w.r : 0;
 }
 
 /* GUIDs as sev compares them: uuid::Uuid::from_slice() of the table bytes. */

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The AMD SEV-SNP attestation report (1184 bytes) and the GHCB certificate table, read
  * the way the sev crate 6.3 reads them (AttestationReport::from_bytes,
- * CertTableEntry::parse_table) and written as JSON in the exact shape of its serde
- * derives, which is what guest-components puts in SNP evidence (upstream.md §3.2). */
+ * CertTableEntry::parse_table) and written as JSON in the exact shape guest-components gives
+ * them in SNP evidence: sev's serde derives, through serde_json::Value (upstream.md §3.2). */
 #pragma once
 
 #include <stdbool.h>
@@ -67,8 +67,9 @@ struct snp_report {
  * and model name no SNP generation the crate knows (Milan, Genoa, Turin). */
 int snp_report_parse(const uint8_t *p, size_t n, struct snp_report *ret);
 
-/* Appends the report as serde_json writes sev's AttestationReport: compact, members in
- * declaration order, byte arrays as arrays of numbers, absent Option fields as null.
+/* Appends the report as guest-components writes sev's AttestationReport: through a
+ * serde_json::Value without "preserve_order", so compact, every object's members sorted
+ * by key; byte arrays as arrays of numbers, absent Option fields as null.
  * -ENOMEM/-E2BIG from out (which may then hold a partial text). */
 int snp_report_append_json(const struct snp_report *r, struct buf *out);
 
@@ -111,7 +112,8 @@ struct snp_cert_table {
 int snp_cert_table_parse(const uint8_t *p, size_t n, struct snp_cert_table *ret);
 void snp_cert_table_done(struct snp_cert_table *t);
 
-/* Appends the entries as serde_json writes Vec<CertTableEntry>:
+/* Appends the entries as serde_json writes Vec<CertTableEntry> (members already in key
+ * order):
  * [{"cert_type":"ARK","data":[...]},{"cert_type":{"OTHER":"<uuid>"},"data":[...]}].
  * -ENOMEM/-E2BIG from out. */
 int snp_cert_table_append_json(const struct snp_cert_table *t, struct buf *out);

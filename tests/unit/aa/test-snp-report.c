@@ -49,35 +49,36 @@ static void assert_tcb(const struct snp_tcb *t, bool has_fmc, unsigned fmc, unsi
 
 /* Checks that text is one valid JSON object whose members come in exactly this order. */
 static const char *const report_keys[] = {
-	"version",
-	"guest_svn",
-	"policy",
-	"family_id",
-	"image_id",
-	"vmpl",
-	"sig_algo",
-	"current_tcb",
-	"plat_info",
-	"key_info",
-	"report_data",
-	"measurement",
-	"host_data",
-	"id_key_digest",
+	/* sorted, as a serde_json::Value (BTreeMap) writes them */
 	"author_key_digest",
-	"report_id",
-	"report_id_ma",
-	"reported_tcb",
+	"chip_id",
+	"committed",
+	"committed_tcb",
 	"cpuid_fam_id",
 	"cpuid_mod_id",
 	"cpuid_step",
-	"chip_id",
-	"committed_tcb",
 	"current",
-	"committed",
-	"launch_tcb",
-	"launch_mit_vector",
 	"current_mit_vector",
+	"current_tcb",
+	"family_id",
+	"guest_svn",
+	"host_data",
+	"id_key_digest",
+	"image_id",
+	"key_info",
+	"launch_mit_vector",
+	"launch_tcb",
+	"measurement",
+	"plat_info",
+	"policy",
+	"report_data",
+	"report_id",
+	"report_id_ma",
+	"reported_tcb",
+	"sig_algo",
 	"signature",
+	"version",
+	"vmpl",
 };
 
 static void assert_report_shape(const struct buf *b)
@@ -99,7 +100,7 @@ static void assert_report_shape(const struct buf *b)
 	ASSERT_OK(json_get_object(j, "reported_tcb", &tcb));
 	i = 0;
 	json_object_object_foreach (tcb, k2, v2) {
-		static const char *const tk[] = { "fmc", "bootloader", "tee", "snp", "microcode" };
+		static const char *const tk[] = { "bootloader", "fmc", "microcode", "snp", "tee" };
 		(void) v2;
 		ASSERT_TRUE(i < ELEMENTSOF(tk));
 		ASSERT_STREQ(k2, tk[i++]);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Independent model of the sev crate 6.3 SNP report and certificate table decoding and of
 # their serde_json output, written from the report layout (SEV-SNP ABI ATTESTATION_REPORT)
-# and the crate's rules as recorded in upstream.md §3.2. It writes the synthetic inputs
+# and the crate's rules as recorded in upstream.md §3.2, serialised as guest-components
+# does (serde_json::Value, keys sorted). It writes the synthetic inputs
 # and expected JSON used by tests/unit/aa/test-snp-report.c and test-attester-snp.c, and
 # the SHA-256 of the expected JSON for the shared real-hardware vectors (which must not be
 # copied into the repository). Run from anywhere:
@@ -89,7 +90,10 @@ def report_obj(b):
 
 
 def dumps(o):
-    return json.dumps(o, separators=(",", ":"))
+    # guest-components serialises evidence through serde_json::Value, whose objects are
+    # BTreeMaps (no "preserve_order" in its build): keys sorted at every level. The dicts
+    # above keep sev's declaration order; sorting happens here, as in upstream.
+    return json.dumps(o, separators=(",", ":"), sort_keys=True)
 
 
 def synth_report(seed, version, fam=None, mod=None, step=0, chip=None, mit=False):

@@ -147,8 +147,8 @@ int snp_guest_get_ext_report(const struct snp_guest_dev *dev, const uint8_t repo
 	return 0;
 }
 
-int snp_evidence(const struct snp_guest_dev *dev, const uint8_t *report_data, size_t n,
-		 struct buf *out)
+int snp_guest_evidence(const struct snp_guest_dev *dev, const uint8_t *report_data, size_t n,
+		       struct buf *out)
 {
 	_cleanup_(buf_done) struct buf certs = BUF_INIT(SNP_CERTS_MAX);
 	_cleanup_(snp_cert_table_done) struct snp_cert_table table = {};
@@ -193,7 +193,7 @@ int snp_evidence(const struct snp_guest_dev *dev, const uint8_t *report_data, si
 	return 0;
 }
 
-int snp_bind_initdata(const struct snp_guest_dev *dev, const uint8_t *digest, size_t n)
+int snp_guest_bind_initdata(const struct snp_guest_dev *dev, const uint8_t *digest, size_t n)
 {
 	uint8_t zero[SNP_REPORT_DATA_SIZE] = {}, raw[SNP_REPORT_SIZE],
 		want[SNP_HOST_DATA_SIZE] = {};
@@ -259,7 +259,7 @@ static int snp_ops_evidence(const uint8_t *report_data, size_t n, struct buf *ou
 	r = open_dev(&fd);
 	if (r < 0)
 		return r;
-	return snp_evidence(&dev, report_data, n, out);
+	return snp_guest_evidence(&dev, report_data, n, out);
 }
 
 static int snp_ops_bind_initdata(const uint8_t *digest, size_t n)
@@ -271,7 +271,7 @@ static int snp_ops_bind_initdata(const uint8_t *digest, size_t n)
 	r = open_dev(&fd);
 	if (r < 0)
 		return r;
-	return snp_bind_initdata(&dev, digest, n);
+	return snp_guest_bind_initdata(&dev, digest, n);
 }
 
 const struct attester_ops attester_snp = {

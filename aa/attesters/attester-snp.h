@@ -12,31 +12,30 @@
 #include <linux/sev-guest.h>
 #else
 /* The uapi as in linux/sev-guest.h, for libcs shipped without kernel headers. */
-#include <linux/types.h>
 struct snp_report_req {
-	__u8 user_data[64];
-	__u32 vmpl;
-	__u8 rsvd[28];
+	uint8_t user_data[64];
+	uint32_t vmpl;
+	uint8_t rsvd[28];
 };
 struct snp_report_resp {
-	__u8 data[4000];
+	uint8_t data[4000];
 };
 struct snp_guest_request_ioctl {
-	__u8 msg_version;
-	__u64 req_data;
-	__u64 resp_data;
+	uint8_t msg_version;
+	uint64_t req_data;
+	uint64_t resp_data;
 	union {
-		__u64 exitinfo2;
+		uint64_t exitinfo2;
 		struct {
-			__u32 fw_error;
-			__u32 vmm_error;
+			uint32_t fw_error;
+			uint32_t vmm_error;
 		};
 	};
 };
 struct snp_ext_report_req {
 	struct snp_report_req data;
-	__u64 certs_address;
-	__u32 certs_len;
+	uint64_t certs_address;
+	uint32_t certs_len;
 };
 #define SNP_GUEST_REQ_IOC_TYPE 'S'
 #define SNP_GET_REPORT _IOWR(SNP_GUEST_REQ_IOC_TYPE, 0x0, struct snp_guest_request_ioctl)
@@ -76,11 +75,11 @@ int snp_guest_get_report(const struct snp_guest_dev *dev, const uint8_t report_d
 /* The evidence upstream's SnpAttester::get_evidence builds, appended to out:
  * {"attestation_report":{...},"cert_chain":[...]|null}. -EINVAL when n > 64; errors
  * from the device and from snp_report_parse()/snp_cert_table_parse(). */
-int snp_evidence(const struct snp_guest_dev *dev, const uint8_t *report_data, size_t n,
-		 struct buf *out);
+int snp_guest_evidence(const struct snp_guest_dev *dev, const uint8_t *report_data, size_t n,
+		       struct buf *out);
 
 /* Upstream's bind_init_data: HOSTDATA of a fresh report (zero report data) against
  * digest zero-padded or truncated to 32 bytes. 0 on match; -EPERM, logging upstream's
  * "HOSTDATA does not match.", on mismatch; other errors as snp_guest_get_report() and
  * snp_report_parse(). */
-int snp_bind_initdata(const struct snp_guest_dev *dev, const uint8_t *digest, size_t n);
+int snp_guest_bind_initdata(const struct snp_guest_dev *dev, const uint8_t *digest, size_t n);

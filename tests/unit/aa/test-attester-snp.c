@@ -133,7 +133,7 @@ static void test_evidence_without_certs(void)
 	memcpy(padded, rd, sizeof(rd));
 
 	ASSERT_OK(buf_append_str(&out, "prefix"));
-	ASSERT_OK(snp_evidence(&dev, rd, sizeof(rd), &out));
+	ASSERT_OK(snp_guest_evidence(&dev, rd, sizeof(rd), &out));
 	/* One call, report data zero-padded to 64, no certificate buffer offered. */
 	ASSERT_EQ(k.calls, 1);
 	ASSERT_TRUE(k.last_request == SNP_GET_EXT_REPORT);
@@ -165,7 +165,7 @@ static void test_evidence_certs_retry(void)
 	k.certs = certs.data;
 	k.certs_pages_len = (uint32_t) certs.len;
 
-	ASSERT_OK(snp_evidence(&dev, (const uint8_t *) "", 0, &out));
+	ASSERT_OK(snp_guest_evidence(&dev, (const uint8_t *) "", 0, &out));
 	/* First call without a buffer, then exactly the size the kernel asked for. */
 	ASSERT_EQ(k.calls, 2);
 	ASSERT_EQ(k.last_certs_len, certs.len);
@@ -195,7 +195,7 @@ static void test_evidence_empty_cert_blob(void)
 	/* The host asked for a page but filled nothing in: an empty list, not null. */
 	load_report(&k, "snp-report-v5-turin.bin");
 	k.certs_pages_len = 4096;
-	ASSERT_OK(snp_evidence(&dev, NULL, 0, &out));
+	ASSERT_OK(snp_guest_evidence(&dev, NULL, 0, &out));
 	ASSERT_EQ(k.calls, 2);
 	tail = buf_str(&out) + out.len - strlen(",\"cert_chain\":[]}");
 	ASSERT_STREQ(tail, ",\"cert_chain\":[]}");
@@ -211,12 +211,12 @@ static void test_errors(void)
 	load_report(&k, "snp-report-v3-genoa.bin");
 
 	/* Too much report data: refused before any request. */
-	ASSERT_ERR(snp_evidence(&dev, big, sizeof(big), &out), -EINVAL);
+	ASSERT_ERR(snp_guest_evidence(&dev, big, sizeof(big), &out), -EINVAL);
 	ASSERT_EQ(k.calls, 0);
 
 	/* Firmware status in the response. */
 	k.status = 0x16;
-	ASSERT_ERR(snp_evidence(&dev, big, 64, &out), -EIO);
+	ASSERT_ERR(snp_guest_evidence(&dev, big, 64, &out), -EIO);
 	ASSERT_EQ(out.len, 0);
 	k.status = 0;
 
@@ -225,16 +225,16 @@ static void test_errors(void)
 	k.fail_call = 1;
 	k.fail_errno = EIO;
 	k.fail_exitinfo2 = (uint64_t) SNP_GUEST_VMM_ERR_BUSY << 32;
-	ASSERT_ERR(snp_evidence(&dev, big, 64, &out), -EBUSY);
+	ASSERT_ERR(snp_guest_evidence(&dev, big, 64, &out), -EBUSY);
 	ASSERT_EQ(k.calls, 1);
 	k.calls = 0;
 	k.fail_exitinfo2 = 0x7;
-	ASSERT_ERR(snp_evidence(&dev, big, 64, &out), -EIO);
+	ASSERT_ERR(snp_guest_evidence(&dev, big, 64, &out), -EIO);
 	ASSERT_EQ(k.calls, 1);
 	k.calls = 0;
 	k.fail_errno = ENOTTY;
 	k.fail_exitinfo2 = 0;
-	ASSERT_ERR(snp_evidence(&dev, big, 64, &out), -ENOTTY);
+	ASSERT_ERR(snp_guest_evidence(&dev, big, 64, &out), -ENOTTY);
 
 	/* The retry itself fails. */
 	k.calls = 0;
@@ -242,32 +242,32 @@ static void test_errors(void)
 	k.fail_call = 2;
 	k.fail_errno = EIO;
 	k.fail_exitinfo2 = 0x1;
-	ASSERT_ERR(snp_evidence(&dev, big, 64, &out), -EIO);
+	ASSERT_ERR(snp_guest_evidence(&dev, big, 64, &out), -EIO);
 	ASSERT_EQ(k.calls, 2);
 	k.fail_call = 0;
 
 	/* The kernel asks for more than we are willing to hold. */
 	k.calls = 0;
 	k.certs_pages_len = SNP_CERTS_MAX + 4096;
-	ASSERT_ERR(snp_evidence(&dev, big, 64, &out), -E2BIG);
+	ASSERT_ERR(snp_guest_evidence(&dev, big, 64, &out), -E2BIG);
 	ASSERT_EQ(k.calls, 1);
 	k.certs_pages_len = 0;
 
 	/* Success claiming certificates it had no buffer for (sev would crash). */
 	k.claim_certs = true;
-	ASSERT_ERR(snp_evidence(&dev, big, 64, &out), -EPROTO);
+	ASSERT_ERR(snp_guest_evidence(&dev, big, 64, &out), -EPROTO);
 	k.claim_certs = false;
 
 	/* A report the parser refuses (version 1) fails the evidence. */
 	k.report[0] = 1;
-	ASSERT_ERR(snp_evidence(&dev, big, 64, &out), -EOPNOTSUPP);
+	ASSERT_ERR(snp_guest_evidence(&dev, big, 64, &out), -EOPNOTSUPP);
 	ASSERT_EQ(out.len, 0);
 
 	/* The output buffer's limit: -E2BIG and nothing half-written. */
 	k.report[0] = 3;
 	{
 		_cleanup_(buf_done) struct buf small = BUF_INIT(100);
-		ASSERT_ERR(snp_evidence(&dev, big, 64, &small), -E2BIG);
+		ASSERT_ERR(snp_guest_evidence(&dev, big, 64, &small), -E2BIG);
 		ASSERT_EQ(small.len, 0);
 	}
 }
@@ -285,32 +285,32 @@ static void test_bind_initdata(void)
 
 	/* sha256: exact. */
 	memcpy(digest, host_data, 32);
-	ASSERT_OK(snp_bind_initdata(&dev, digest, 32));
+	ASSERT_OK(snp_guest_bind_initdata(&dev, digest, 32));
 	ASSERT_TRUE(k.last_request == SNP_GET_REPORT);
 	ASSERT_MEMEQ(k.user_data, zero, 64);
 	/* sha384/sha512: truncated to the field. */
 	digest[40] = 0xff;
-	ASSERT_OK(snp_bind_initdata(&dev, digest, 48));
-	ASSERT_OK(snp_bind_initdata(&dev, digest, 64));
+	ASSERT_OK(snp_guest_bind_initdata(&dev, digest, 48));
+	ASSERT_OK(snp_guest_bind_initdata(&dev, digest, 64));
 	/* A mismatch anywhere in the field. */
 	digest[31] ^= 1;
-	ASSERT_ERR(snp_bind_initdata(&dev, digest, 32), -EPERM);
+	ASSERT_ERR(snp_guest_bind_initdata(&dev, digest, 32), -EPERM);
 	digest[31] ^= 1;
 	/* Shorter digests are zero-padded. */
 	memset(k.report + 0xc0 + 20, 0, 12);
-	ASSERT_OK(snp_bind_initdata(&dev, digest, 20));
-	ASSERT_ERR(snp_bind_initdata(&dev, digest, 19), -EPERM);
-	ASSERT_ERR(snp_bind_initdata(&dev, digest, 32), -EPERM);
+	ASSERT_OK(snp_guest_bind_initdata(&dev, digest, 20));
+	ASSERT_ERR(snp_guest_bind_initdata(&dev, digest, 19), -EPERM);
+	ASSERT_ERR(snp_guest_bind_initdata(&dev, digest, 32), -EPERM);
 	memset(k.report + 0xc0, 0, 32);
-	ASSERT_OK(snp_bind_initdata(&dev, NULL, 0));
+	ASSERT_OK(snp_guest_bind_initdata(&dev, NULL, 0));
 
 	/* Device errors pass through. */
 	k.fail_call = k.calls + 1;
 	k.fail_errno = EIO;
-	ASSERT_ERR(snp_bind_initdata(&dev, digest, 32), -EIO);
+	ASSERT_ERR(snp_guest_bind_initdata(&dev, digest, 32), -EIO);
 	k.fail_call = 0;
 	k.status = 5;
-	ASSERT_ERR(snp_bind_initdata(&dev, digest, 32), -EIO);
+	ASSERT_ERR(snp_guest_bind_initdata(&dev, digest, 32), -EIO);
 }
 
 static void test_ops_through_root(void)

@@ -9,7 +9,15 @@
 #include "config.h"
 
 static const struct attester_ops *const attesters[] = {
-	/* tdx, az-tdx-vtpm, az-snp-vtpm, snp, cca, tpm land here, in this order. */
+/* tdx, az-tdx-vtpm, az-snp-vtpm, snp, cca, tpm land here, in this order. */
+/* &attester_tdx, */
+/* &attester_az_tdx_vtpm, */
+/* &attester_az_snp_vtpm, */
+#if ENABLE_SNP
+	&attester_snp,
+#endif
+	/* &attester_cca, */
+	/* &attester_tpm, */
 	&attester_sample,
 };
 

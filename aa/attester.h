@@ -47,3 +47,4 @@ const struct attester_ops *attester_find(const char *name);
 const char *attester_path(const char *path, char out[static PATH_MAX]);
 
 extern const struct attester_ops attester_sample;
+extern const struct attester_ops attester_snp;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The sample attester: no TEE, evidence {"svn":"1","report_data":"<base64>"}
- * (guest-components attester/src/sample/mod.rs; upstream.md §3.2). Upstream falls back
+/* The sample attester: no TEE, evidence {"report_data":"<base64>","svn":"1"}
+ * (guest-components attester/src/sample/mod.rs; upstream.md §3.2). Keys sorted: upstream
+ * serializes every evidence through serde_json::Value, whose map is ordered by key. Upstream falls back
  * to it, with a warning, when no TEE is detected. */
 #include "aa/attester.h"
 #include "common/b64.h"
@@ -15,14 +16,14 @@ static int sample_evidence(const uint8_t *report_data, size_t n, struct buf *out
 {
 	int r;
 
-	r = buf_append_str(out, "{\"svn\":\"1\",\"report_data\":\"");
+	r = buf_append_str(out, "{\"report_data\":\"");
 	if (r < 0)
 		return r;
 	/* Base64 output needs no JSON escaping. */
 	r = b64_encode(B64_STD, report_data, n, out);
 	if (r < 0)
 		return r;
-	return buf_append_str(out, "\"}");
+	return buf_append_str(out, "\",\"svn\":\"1\"}");
 }
 
 const struct attester_ops attester_sample = {

@@ -24,7 +24,7 @@ req=0a29$(hex $svc)120a$(hex GetTeeType)2080e8eda1ba01
 expect_output "GetTeeType bytes on the wire" "0000000c000000010200""0a0012080a06$(hex sample)" \
 	python3 "$TOP_SRCDIR/tests/integration/helpers/ttrpc-raw.py" "$sock" frame "0000003e0000000101$(printf 00)$req"
 expect_output "GetTeeType" "0a06$(hex sample)" call -method GetTeeType
-ev='{"svn":"1","report_data":"YWJj"}'
+ev='{"report_data":"YWJj","svn":"1"}'
 expect_output "GetEvidence (sample)" "0a$(printf %02x ${#ev})$(hex "$ev")" \
 	call -method GetEvidence -req-hex 0a03616263
 expect_output "GetAdditionalEvidence is empty" "" call -method GetAdditionalEvidence -req-hex 0a0161
@@ -41,7 +41,7 @@ expect_output "unknown method" "status 12 Nope method" call -method Nope
 tool() { "$COCOBOX" aa-tool -s "unix://$sock" "$@"; }
 expect_output "aa-tool tee" "sample" tool tee
 expect_output "aa-tool evidence" "$ev" tool evidence abc
-expect_output "aa-tool evidence --hex" '{"svn":"1","report_data":"AAH/"}' tool -x evidence 0001ff
+expect_output "aa-tool evidence --hex" '{"report_data":"AAH/","svn":"1"}' tool -x evidence 0001ff
 expect_exit "aa-tool extend without eventlog fails" 1 tool extend d o c
 expect_exit "aa-tool without a daemon fails" 1 "$COCOBOX" aa-tool -s "$T_TMP/none.sock" tee
 

@@ -43,8 +43,8 @@ static void test_sample_evidence(void)
 	const uint8_t rd[3] = { 'a', 'b', 'c' };
 
 	ASSERT_OK(attester_sample.evidence(rd, sizeof(rd), &b));
-	ASSERT_TRUE(b.len == strlen("{\"svn\":\"1\",\"report_data\":\"YWJj\"}"));
-	ASSERT_MEMEQ(b.data, "{\"svn\":\"1\",\"report_data\":\"YWJj\"}", b.len);
+	ASSERT_TRUE(b.len == strlen("{\"report_data\":\"YWJj\",\"svn\":\"1\"}"));
+	ASSERT_MEMEQ(b.data, "{\"report_data\":\"YWJj\",\"svn\":\"1\"}", b.len);
 }
 
 TESTS(test_detect_falls_back_to_sample, test_path_root, test_sample_evidence)

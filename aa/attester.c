@@ -9,7 +9,15 @@
 #include "config.h"
 
 static const struct attester_ops *const attesters[] = {
-	/* tdx, az-tdx-vtpm, az-snp-vtpm, snp, cca, tpm land here, in this order. */
+/* Upstream's order (lib.rs detect_tee_type); sgx, csv and se are not built. */
+#if ENABLE_TDX
+	&attester_tdx,
+#endif
+/* az-tdx-vtpm, az-snp-vtpm, snp land here, in this order. */
+#if ENABLE_CCA
+	&attester_cca,
+#endif
+	/* tpm lands here. */
 	&attester_sample,
 };
 

@@ -28,13 +28,13 @@ command -v fusermount >/dev/null || skip_all "fusermount is not installed (apt-g
 ROOT=$T_TMP/root
 REPORTS=$ROOT/sys/kernel/config/tsm/report
 MEAS=$ROOT/sys/devices/virtual/misc/tdx_guest/measurements
-mkdir -p "$ROOT/sys"
+mkdir -p "$ROOT"
 export COCOBOX_ATTESTER_ROOT=$ROOT
 FUSE_PID=
 
 umount_fs() {
 	[ -n "$FUSE_PID" ] || return 0
-	fusermount -u "$ROOT/sys" 2>/dev/null || fusermount -u -z "$ROOT/sys" 2>/dev/null
+	fusermount -u "$ROOT" 2>/dev/null || fusermount -u -z "$ROOT" 2>/dev/null
 	wait "$FUSE_PID" 2>/dev/null
 	FUSE_PID=
 }
@@ -44,7 +44,7 @@ trap 'umount_fs; t_cleanup' EXIT
 mount_fs() {
 	local i
 	umount_fs
-	"$PY" "$FUSE" "$ROOT/sys" "$@" >>"$T_TMP/fuse.log" 2>&1 &
+	"$PY" "$FUSE" "$ROOT" "$@" >>"$T_TMP/fuse.log" 2>&1 &
 	FUSE_PID=$!
 	for i in $(seq 1 250); do
 		[ -d "$REPORTS" ] && return 0
@@ -65,7 +65,7 @@ RD48=$(printf '%02x' $(seq 101 148))
 RD64=$(printf '%02x' $(seq 1 64))
 RD65=${RD64}ff
 
-plan 39
+plan 45
 
 # expect_errno NAME ERRNO CMD...: CMD fails with exit status ERRNO (attester-cli's rule).
 expect_errno() {
@@ -170,6 +170,17 @@ mount_fs --outblob "$QUOTE" --reportdata-offset $QUOTE_RD_OFFSET --provider sev_
 expect_errno "provider sev_guest refused for TDX (ENODEV)" 19 "$CLI" tdx evidence "$RD48"
 expect_output "detect: sev_guest is not TDX" sample "$CLI" - detect
 no_leftovers "provider mismatch"
+
+# --- TDREPORT fallback (no measurements sysfs, kernel < 6.16) ------------------------------
+R3=$(printf '%02x' $(seq 51 98))
+mount_fs --outblob "$QUOTE" --reportdata-offset $QUOTE_RD_OFFSET --provider sev_guest \
+	--tdx-guest-device --mrconfigid "$MRCONFIGID" --rtmr "3:$R3"
+expect_output "detect: /dev/tdx_guest is enough" tdx "$CLI" - detect
+expect_output "TDREPORT: extend unsupported" no "$CLI" tdx mr-supported
+expect_output "TDREPORT: RTMR3 read through TDX_CMD_GET_REPORT0" "$R3" "$CLI" tdx mr-read 4
+expect_output "TDREPORT: RTMR0 read" "$ZERO48" "$CLI" tdx mr-read 1
+check "TDREPORT: MRCONFIGID binds" "$CLI" tdx bind "$MRCONFIGID"
+expect_errno "TDREPORT: mismatching digest refused (EPERM)" 1 "$CLI" tdx bind "$R3"
 
 # --- CCA -------------------------------------------------------------------------------------
 CHAL_OFFSET=$("$PY" -c "

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: Apache-2.0
 # A FUSE stand-in for the kernel's configfs-tsm report interface and the TDX
 # measurements sysfs (Linux >= 6.16), for the attester integration tests. Mounted on
-# $ROOT/sys it serves:
-#   kernel/config/tsm/report/           mkdir/rmdir of report entries, each with
+# $ROOT (the tests' COCOBOX_ATTESTER_ROOT) it serves:
+#   sys/kernel/config/tsm/report/       mkdir/rmdir of report entries, each with
 #       provider generation inblob outblob privlevel privlevel_floor
-#   devices/virtual/misc/tdx_guest/measurements/   (with --measurements)
+#   sys/devices/virtual/misc/tdx_guest/measurements/   (with --measurements)
 #       rtmr0..3:sha384 (read 48 bytes; a 48-byte write extends: new = SHA384(old || w))
 #       mrconfigid (48 bytes, --mrconfigid)
+#   dev/tdx_guest (with --tdx-guest-device): TDX_CMD_GET_REPORT0 answers a TDREPORT
+#       (type 0x81, the request's REPORTDATA at 128, MRCONFIGID at 576, RTMRs at 720)
 # Semantics follow drivers/virt/coco/tsm.c: inblob is a binary attribute whose writes
 # collect until the file is closed (max 64 bytes, -EFBIG past it); every committed write
 # to inblob or privlevel advances generation; outblob is the template (--outblob) with
@@ -15,6 +17,7 @@
 # advance generation by 2, as when another process wrote inblob in between.
 # Needs python3-fusepy (Debian: module "fusepy") and /dev/fuse.
 import argparse
+import ctypes
 import errno
 import hashlib
 import stat
@@ -27,9 +30,12 @@ try:
 except ImportError:  # the PyPI name
     import fuse
 
-REPORT = "/kernel/config/tsm/report"
-MEAS = "/devices/virtual/misc/tdx_guest/measurements"
+REPORT = "/sys/kernel/config/tsm/report"
+MEAS = "/sys/devices/virtual/misc/tdx_guest/measurements"
+DEVICE = "/dev/tdx_guest"
 INBLOB_MAX = 64
+# _IOWR('T', 1, struct tdx_report_req { u8 reportdata[64]; u8 tdreport[1024]; })
+TDX_CMD_GET_REPORT0 = 0xC4405401
 
 
 def err(e):
@@ -51,6 +57,9 @@ class TsmFs(fuse.Operations):
             sys.exit("tsm-fuse: --reportdata-offset does not fit the outblob template")
         self.reports = {}
         self.rtmr = [bytes(48) for _ in range(4)]
+        for spec in args.rtmr:
+            i, _, h = spec.partition(":")
+            self.rtmr[int(i)] = bytes.fromhex(h)
         self.mrconfigid = bytes.fromhex(args.mrconfigid) if args.mrconfigid else bytes(48)
         self.pending = {}  # fh -> (path, bytearray) for inblob writes
         self.next_fh = 1
@@ -59,10 +68,13 @@ class TsmFs(fuse.Operations):
 
     # --- tree -----------------------------------------------------------------
     def dirs(self):
-        d = {"/", "/kernel", "/kernel/config", "/kernel/config/tsm", REPORT}
+        d = {"/", "/sys", "/sys/kernel", "/sys/kernel/config", "/sys/kernel/config/tsm",
+             REPORT}
         if self.args.measurements:
-            d |= {"/devices", "/devices/virtual", "/devices/virtual/misc",
-                  "/devices/virtual/misc/tdx_guest", MEAS}
+            d |= {"/sys/devices", "/sys/devices/virtual", "/sys/devices/virtual/misc",
+                  "/sys/devices/virtual/misc/tdx_guest", MEAS}
+        if self.args.tdx_guest_device:
+            d.add("/dev")
         d |= {REPORT + "/" + n for n in self.reports}
         return d
 
@@ -109,6 +121,8 @@ class TsmFs(fuse.Operations):
                     "privlevel_floor"]
         if self.args.measurements and path == MEAS:
             return ["mrconfigid"] + ["rtmr%d:sha384" % i for i in range(4)]
+        if self.args.tdx_guest_device and path == "/dev":
+            return ["tdx_guest"]
         return []
 
     def reports_dirs(self):
@@ -128,6 +142,8 @@ class TsmFs(fuse.Operations):
                 return dict(t, st_mode=stat.S_IFREG | 0o200, st_nlink=1, st_size=0)
             if name.startswith("rtmr"):
                 return dict(t, st_mode=stat.S_IFREG | 0o600, st_nlink=1, st_size=48)
+            if path == DEVICE:
+                return dict(t, st_mode=stat.S_IFREG | 0o600, st_nlink=1, st_size=0)
             try:
                 size = len(self.content(path))
             except fuse.FuseOSError:
@@ -225,6 +241,24 @@ class TsmFs(fuse.Operations):
                 r.generation += 1
             return 0
 
+    def ioctl(self, path, cmd, arg, fh, flags, data):
+        # A regular FUSE file gets "restricted" ioctls: the kernel copies _IOC_SIZE(cmd)
+        # bytes in and out of data, which is all TDX_CMD_GET_REPORT0 needs.
+        with self.mutex:
+            if path != DEVICE:
+                raise err(errno.ENOTTY)
+            if cmd != TDX_CMD_GET_REPORT0 or not data:
+                raise err(errno.ENOTTY)
+            req = ctypes.string_at(data, 64 + 1024)
+            rep = bytearray(1024)
+            rep[0] = 0x81  # TDX
+            rep[128:192] = req[:64]
+            rep[576:624] = self.mrconfigid
+            for i in range(4):
+                rep[720 + 48 * i:768 + 48 * i] = self.rtmr[i]
+            ctypes.memmove(data + 64, bytes(rep), 1024)
+            return 0
+
     def release(self, path, fh):
         with self.mutex:
             self.pending.pop(fh, None)
@@ -233,7 +267,7 @@ class TsmFs(fuse.Operations):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("mountpoint", help="where $ROOT/sys is")
+    ap.add_argument("mountpoint", help="$ROOT")
     ap.add_argument("--provider", default="tdx_guest")
     ap.add_argument("--outblob", help="template for outblob")
     ap.add_argument("--reportdata-offset", type=int, default=0)
@@ -242,6 +276,10 @@ def main():
     ap.add_argument("--measurements", action="store_true",
                     help="serve the TDX measurements sysfs directory")
     ap.add_argument("--mrconfigid", help="hex, 48 bytes")
+    ap.add_argument("--rtmr", action="append", default=[], metavar="N:HEX",
+                    help="initial value of RTMR N (48 bytes)")
+    ap.add_argument("--tdx-guest-device", action="store_true",
+                    help="serve /dev/tdx_guest with TDX_CMD_GET_REPORT0")
     args = ap.parse_args()
     fuse.FUSE(TsmFs(args), args.mountpoint, foreground=True, nothreads=True,
               direct_io=True)

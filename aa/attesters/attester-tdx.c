@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "aa/attester.h"
+#include "aa/attesters/tdx-qgs.h"
 #include "aa/attesters/tsm-report.h"
 #include "common/b64.h"
 #include "common/fs.h"
@@ -99,6 +100,27 @@ static bool tdx_detect(void)
 	return attester_path(TDX_GUEST_DEVICE, p) && access(p, F_OK) == 0;
 }
 
+/* TDX_CMD_GET_REPORT0; upstream's ioctl_get_report() passes zero report data. */
+static int tdx_get_tdreport(const uint8_t *report_data, struct tdx_report *ret)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct tdx_report_req req = { 0 };
+	char p[PATH_MAX];
+
+	if (report_data)
+		memcpy(req.reportdata, report_data, sizeof(req.reportdata));
+
+	if (!attester_path(TDX_GUEST_DEVICE, p))
+		return -ENAMETOOLONG;
+	fd = open(p, O_RDWR | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return log_debug_errno(-errno, "Failed to open '%s': %m", p);
+	if (ioctl(fd, TDX_CMD_GET_REPORT0, &req) < 0)
+		return log_debug_errno(-errno, "TDX_CMD_GET_REPORT0 failed: %m");
+	memcpy(ret, req.tdreport, sizeof(*ret));
+	return 0;
+}
+
 /* {"cc_eventlog":<b64 std>|null,"quote":"<b64 std>"}: serde_json's compact output of
  * upstream's TdxEvidence (keys in this order both as declared and as sorted). */
 static int tdx_evidence_json(const uint8_t *quote, size_t qn, const struct buf *eventlog,
@@ -129,12 +151,34 @@ static int tdx_evidence_json(const uint8_t *quote, size_t qn, const struct buf *
 	return buf_append_str(out, "\"}");
 }
 
+/* Without configfs-tsm (kernels before 6.7), and only when COCOBOX_TDX_QGS names a QGS
+ * address (tdx-qgs.h): the TDREPORT from the ioctl, then the quote from the host's
+ * QGS over vsock, as Intel's libtdx_attest does when configured with a port. Upstream
+ * has no such path; it fails without configfs-tsm. */
+static int tdx_quote_from_qgs(const char *addr, const uint8_t *rd, struct buf *quote)
+{
+	_cleanup_close_ int fd = -EBADF;
+	struct tdx_report rep;
+	int r;
+
+	r = tdx_get_tdreport(rd, &rep);
+	if (r < 0)
+		return r;
+	r = tdx_qgs_connect(addr, &fd);
+	if (r < 0)
+		return log_debug_errno(r, "Failed to connect to QGS at '%s': %m", addr);
+	r = tdx_qgs_get_quote(fd, (const uint8_t *) &rep, quote);
+	explicit_bzero(&rep, sizeof(rep));
+	return r;
+}
+
 static int tdx_evidence(const uint8_t *report_data, size_t n, struct buf *out)
 {
 	_cleanup_(buf_done) struct buf quote = BUF_INIT(TSM_OUTBLOB_READ_MAX);
 	_cleanup_(buf_done) struct buf eventlog = BUF_INIT(TDX_EVENTLOG_MAX);
 	uint8_t rd[TDX_REPORT_DATA_SIZE] = { 0 };
 	size_t start = out->len;
+	const char *qgs;
 	int r;
 
 	if (n > TDX_REPORT_DATA_SIZE)
@@ -144,6 +188,8 @@ static int tdx_evidence(const uint8_t *report_data, size_t n, struct buf *out)
 		memcpy(rd, report_data, n);
 
 	r = tsm_report(TSM_PROVIDER_TDX, TSM_PRIVLEVEL_NONE, rd, sizeof(rd), &quote);
+	if (r == -EOPNOTSUPP && (qgs = getenv("COCOBOX_TDX_QGS")))
+		r = tdx_quote_from_qgs(qgs, rd, &quote);
 	if (r < 0)
 		return log_debug_errno(r, "Failed to get a TD quote from configfs-tsm: %m");
 
@@ -155,24 +201,6 @@ static int tdx_evidence(const uint8_t *report_data, size_t n, struct buf *out)
 	if (r < 0)
 		buf_truncate(out, start);
 	return r;
-}
-
-/* TDX_CMD_GET_REPORT0 with zero report data, as upstream's ioctl_get_report(). */
-static int tdx_get_tdreport(struct tdx_report *ret)
-{
-	_cleanup_close_ int fd = -EBADF;
-	struct tdx_report_req req = { 0 };
-	char p[PATH_MAX];
-
-	if (!attester_path(TDX_GUEST_DEVICE, p))
-		return -ENAMETOOLONG;
-	fd = open(p, O_RDWR | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return log_debug_errno(-errno, "Failed to open '%s': %m", p);
-	if (ioctl(fd, TDX_CMD_GET_REPORT0, &req) < 0)
-		return log_debug_errno(-errno, "TDX_CMD_GET_REPORT0 failed: %m");
-	memcpy(ret, req.tdreport, sizeof(*ret));
-	return 0;
 }
 
 /* Reads one binary measurement attribute, which must hold exactly n bytes. */
@@ -230,7 +258,7 @@ static int tdx_mr_read(unsigned mr, uint8_t *out)
 		(void) snprintf(name, sizeof(name), "rtmr%u:sha384", mr - 1);
 		return tdx_read_measurement(name, out, TDX_REGISTER_SIZE);
 	}
-	r = tdx_get_tdreport(&rep);
+	r = tdx_get_tdreport(NULL, &rep);
 	if (r < 0)
 		return r;
 	memcpy(out, rep.td_info.rtmr[mr - 1], TDX_REGISTER_SIZE);
@@ -278,7 +306,7 @@ static int tdx_bind_initdata(const uint8_t *digest, size_t n)
 	if (tdx_has_measurements())
 		r = tdx_read_measurement("mrconfigid", have, sizeof(have));
 	else {
-		r = tdx_get_tdreport(&rep);
+		r = tdx_get_tdreport(NULL, &rep);
 		if (r >= 0) {
 			memcpy(have, rep.td_info.mrconfigid, sizeof(have));
 			explicit_bzero(&rep, sizeof(rep));

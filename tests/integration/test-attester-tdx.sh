@@ -5,11 +5,14 @@
 # the published tdx_quote_4.dat with our report data at its REPORTDATA offset, the CCA
 # token the published example token with our challenge over its realm challenge.
 # Checks the evidence JSON, provider and generation checks, size limits, RTMR extend
-# semantics, init-data binding, and that no report directory is ever left behind.
+# semantics, init-data binding, and that no report directory is ever left behind; then
+# the TDREPORT ioctl fallback and the quote from a test QGS (helpers/qgs-test-server.py)
+# when configfs-tsm is absent.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
 FUSE="$TOP_SRCDIR/tests/integration/helpers/tsm-fuse.py"
+QGS="$TOP_SRCDIR/tests/integration/helpers/qgs-test-server.py"
 CLI=${ATTESTER_CLI:-$TOP_BUILDDIR/tests/integration/helpers/attester-cli}
 VECTORS=${COCOBOX_VECTORS_DIR:-$TOP_SRCDIR/../shared/vectors}
 QUOTE=$VECTORS/tdx/tdx_quote_4.dat
@@ -47,7 +50,7 @@ mount_fs() {
 	"$PY" "$FUSE" "$ROOT" "$@" >>"$T_TMP/fuse.log" 2>&1 &
 	FUSE_PID=$!
 	for i in $(seq 1 250); do
-		[ -d "$REPORTS" ] && return 0
+		[ -d "$ROOT/sys" ] && return 0
 		kill -0 "$FUSE_PID" 2>/dev/null || break
 		sleep 0.02
 	done
@@ -65,7 +68,7 @@ RD48=$(printf '%02x' $(seq 101 148))
 RD64=$(printf '%02x' $(seq 1 64))
 RD65=${RD64}ff
 
-plan 45
+plan 56
 
 # expect_errno NAME ERRNO CMD...: CMD fails with exit status ERRNO (attester-cli's rule).
 expect_errno() {
@@ -181,6 +184,32 @@ expect_output "TDREPORT: RTMR3 read through TDX_CMD_GET_REPORT0" "$R3" "$CLI" td
 expect_output "TDREPORT: RTMR0 read" "$ZERO48" "$CLI" tdx mr-read 1
 check "TDREPORT: MRCONFIGID binds" "$CLI" tdx bind "$MRCONFIGID"
 expect_errno "TDREPORT: mismatching digest refused (EPERM)" 1 "$CLI" tdx bind "$R3"
+
+# --- QGS (no configfs-tsm, COCOBOX_TDX_QGS set) ---------------------------------------------
+QGS_PID=
+start_qgs() {
+	[ -z "$QGS_PID" ] || { kill "$QGS_PID"; wait "$QGS_PID" 2>/dev/null; }
+	rm -f "$T_TMP/qgs.sock"
+	"$PY" "$QGS" "$T_TMP/qgs.sock" --quote "$QUOTE" --reportdata-offset $QUOTE_RD_OFFSET \
+		"$@" >>"$T_TMP/qgs.log" 2>&1 &
+	QGS_PID=$!
+	T_PIDS="$T_PIDS $QGS_PID"
+	wait_socket "$T_TMP/qgs.sock"
+}
+mount_fs --no-tsm --tdx-guest-device
+expect_errno "no configfs-tsm, no QGS configured: EOPNOTSUPP" 95 "$CLI" tdx evidence "$RD48"
+start_qgs
+COCOBOX_TDX_QGS="unix:$T_TMP/qgs.sock" "$CLI" tdx evidence "$RD48" >"$T_TMP/evq" 2>"$T_TMP/err"
+check "QGS: quote carries the report data through TDREPORT and QGS" \
+	check_tdx_evidence "$T_TMP/evq" "$RD48"
+for mode in error:121 bad-type:71 bad-size:71 huge:7 close:104 short:104; do
+	start_qgs --mode "${mode%%:*}"
+	expect_errno "QGS misbehaving (${mode%%:*}) refused" "${mode##*:}" \
+		env COCOBOX_TDX_QGS="unix:$T_TMP/qgs.sock" "$CLI" tdx evidence "$RD48"
+done
+expect_errno "QGS address malformed" 22 env COCOBOX_TDX_QGS="tcp:1.2.3.4" "$CLI" tdx evidence "$RD48"
+expect_errno "QGS not listening" 111 env COCOBOX_TDX_QGS="unix:$T_TMP/qgs.sock" \
+	sh -c 'kill '"$QGS_PID"'; sleep 0.2; exec "$0" "$@"' "$CLI" tdx evidence "$RD48"
 
 # --- CCA -------------------------------------------------------------------------------------
 CHAL_OFFSET=$("$PY" -c "

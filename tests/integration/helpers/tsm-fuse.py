@@ -53,7 +53,7 @@ class TsmFs(fuse.Operations):
     def __init__(self, args):
         self.args = args
         self.template = open(args.outblob, "rb").read() if args.outblob else b""
-        if args.reportdata_offset + 64 > len(self.template):
+        if args.outblob and args.reportdata_offset + 64 > len(self.template):
             sys.exit("tsm-fuse: --reportdata-offset does not fit the outblob template")
         self.reports = {}
         self.rtmr = [bytes(48) for _ in range(4)]
@@ -68,8 +68,9 @@ class TsmFs(fuse.Operations):
 
     # --- tree -----------------------------------------------------------------
     def dirs(self):
-        d = {"/", "/sys", "/sys/kernel", "/sys/kernel/config", "/sys/kernel/config/tsm",
-             REPORT}
+        d = {"/", "/sys"}
+        if not self.args.no_tsm:
+            d |= {"/sys/kernel", "/sys/kernel/config", "/sys/kernel/config/tsm", REPORT}
         if self.args.measurements:
             d |= {"/sys/devices", "/sys/devices/virtual", "/sys/devices/virtual/misc",
                   "/sys/devices/virtual/misc/tdx_guest", MEAS}
@@ -99,6 +100,8 @@ class TsmFs(fuse.Operations):
             if attr == "outblob":
                 if r.inblob is None:
                     raise err(errno.EINVAL)
+                if not self.template:
+                    raise err(errno.EIO)
                 q = bytearray(self.template)
                 off = self.args.reportdata_offset
                 q[off:off + 64] = r.inblob.ljust(64, b"\0")
@@ -278,6 +281,8 @@ def main():
     ap.add_argument("--mrconfigid", help="hex, 48 bytes")
     ap.add_argument("--rtmr", action="append", default=[], metavar="N:HEX",
                     help="initial value of RTMR N (48 bytes)")
+    ap.add_argument("--no-tsm", action="store_true",
+                    help="no configfs-tsm (a kernel before 6.7)")
     ap.add_argument("--tdx-guest-device", action="store_true",
                     help="serve /dev/tdx_guest with TDX_CMD_GET_REPORT0")
     args = ap.parse_args()

@@ -68,7 +68,7 @@ RD48=$(printf '%02x' $(seq 101 148))
 RD64=$(printf '%02x' $(seq 1 64))
 RD65=${RD64}ff
 
-plan 56
+plan 55
 
 # expect_errno NAME ERRNO CMD...: CMD fails with exit status ERRNO (attester-cli's rule).
 expect_errno() {

@@ -2,7 +2,8 @@
 /* Intel TDX: the TD quote from configfs-tsm, RTMR read/extend through the kernel's
  * measurements sysfs (Linux >= 6.16) with the TDREPORT ioctl as read fallback, and the
  * init-data binding against MRCONFIGID. Mirrors guest-components
- * attester/src/tdx/{mod,report}.rs (upstream.md §3.2, §3.4). */
+ * attester/src/tdx/{mod,report}.rs (upstream.md §3.2, §3.4). Our addition: without
+ * configfs-tsm, COCOBOX_TDX_QGS=<addr> (tdx-qgs.h) gets the quote from the host's QGS. */
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>

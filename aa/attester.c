@@ -9,15 +9,18 @@
 #include "config.h"
 
 static const struct attester_ops *const attesters[] = {
-/* tdx, az-tdx-vtpm, az-snp-vtpm, snp, cca, tpm land here, in this order. */
-/* &attester_tdx, */
-/* &attester_az_tdx_vtpm, */
-/* &attester_az_snp_vtpm, */
+	/* Upstream's order (lib.rs detect_tee_type); sgx, csv and se are not built. */
+#if ENABLE_TDX
+	&attester_tdx,
+#endif
+/* az-tdx-vtpm, az-snp-vtpm land here, in this order. */
 #if ENABLE_SNP
 	&attester_snp,
 #endif
-	/* &attester_cca, */
-	/* &attester_tpm, */
+#if ENABLE_CCA
+	&attester_cca,
+#endif
+	/* tpm lands here. */
 	&attester_sample,
 };
 

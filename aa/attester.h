@@ -26,6 +26,11 @@ struct attester_ops {
 	 * (n bytes, resized to the register width as upstream does). */
 	enum digest_alg mr_alg;
 	unsigned (*pcr_to_mr)(unsigned pcr);
+	/* Whether this machine can extend right now, for TEEs where it depends on the
+	 * running kernel (TDX: only with the measurements sysfs of Linux >= 6.16), as
+	 * upstream's supports_runtime_measurement(). NULL: supported iff mr_extend is set.
+	 * When it says no, mr_extend returns -EOPNOTSUPP; treat both as "unsupported". */
+	bool (*mr_supported)(void);
 	int (*mr_read)(unsigned mr, uint8_t *out);
 	int (*mr_extend)(unsigned mr, const uint8_t *digest, size_t n);
 
@@ -48,3 +53,5 @@ const char *attester_path(const char *path, char out[static PATH_MAX]);
 
 extern const struct attester_ops attester_sample;
 extern const struct attester_ops attester_snp;
+extern const struct attester_ops attester_tdx;
+extern const struct attester_ops attester_cca;

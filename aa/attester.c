@@ -9,7 +9,19 @@
 #include "config.h"
 
 static const struct attester_ops *const attesters[] = {
-	/* tdx, az-tdx-vtpm, az-snp-vtpm, snp, cca, tpm land here, in this order. */
+/* upstream's order: tdx, az-tdx-vtpm, az-snp-vtpm, snp, cca, tpm. */
+/* tdx */
+#if ENABLE_AZ_TDX_VTPM
+	&attester_az_tdx_vtpm,
+#endif
+#if ENABLE_AZ_SNP_VTPM
+	&attester_az_snp_vtpm,
+#endif
+/* snp */
+/* cca */
+#if ENABLE_TPM
+	&attester_tpm,
+#endif
 	&attester_sample,
 };
 

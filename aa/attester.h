@@ -47,3 +47,6 @@ const struct attester_ops *attester_find(const char *name);
 const char *attester_path(const char *path, char out[static PATH_MAX]);
 
 extern const struct attester_ops attester_sample;
+extern const struct attester_ops attester_tpm;
+extern const struct attester_ops attester_az_snp_vtpm;
+extern const struct attester_ops attester_az_tdx_vtpm;

@@ -249,12 +249,39 @@ static int session_start(struct tpm_op *op, bool crypt)
 	return 0;
 }
 
+/* Asks the handle list first: ESYS prints an error line on stderr for every command
+ * that fails, and a missing index or key is the normal answer on most machines that
+ * the Azure and TPM detection probe. 1 present, 0 absent, -errno. */
+static int handle_present(struct tpm *t, uint32_t handle)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	TSS2_RC rc;
+	int r;
+
+	rc = Esys_GetCapability(t->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, TPM2_CAP_HANDLES,
+				handle, 1, &more, &cap);
+	if (rc != TSS2_RC_SUCCESS)
+		return rc_to_errno(rc, "GetCapability (handles)");
+	r = cap->data.handles.count >= 1 && cap->data.handles.handle[0] == handle;
+	Esys_Free(cap);
+	return r;
+}
+
 static int load_key(struct tpm_op *op, uint32_t handle)
 {
 	TSS2_RC rc;
+	int r;
 
 	if ((handle >> 24) != TPM2_HT_PERSISTENT) {
 		log_debug("TPM handle 0x%08x is not a persistent object handle", handle);
+		return -ENOKEY;
+	}
+	r = handle_present(op->t, handle);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		log_debug("TPM holds no key at 0x%08x", handle);
 		return -ENOKEY;
 	}
 	rc = Esys_TR_FromTPMPublic(op->t->esys, handle, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
@@ -493,9 +520,17 @@ static int nv_load(struct tpm_op *op, uint32_t idx, uint16_t *ret_size)
 {
 	TPM2B_NV_PUBLIC *pub = NULL;
 	TSS2_RC rc;
+	int r;
 
 	if ((idx >> 24) != TPM2_HT_NV_INDEX)
 		return -EINVAL;
+	r = handle_present(op->t, idx);
+	if (r < 0)
+		return r;
+	if (r == 0) {
+		log_debug("TPM NV index 0x%08x is not defined", idx);
+		return -ENOENT;
+	}
 	rc = Esys_TR_FromTPMPublic(op->t->esys, idx, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
 				   &op->nv);
 	if (rc != TSS2_RC_SUCCESS) {

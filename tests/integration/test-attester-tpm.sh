@@ -14,7 +14,8 @@ CLI=${ATTESTER_TPM_CLI:-$TOP_BUILDDIR/tests/integration/helpers/attester-tpm-cli
 VEC=${COCOBOX_VECTORS_DIR:-$TOP_SRCDIR/../shared/vectors}
 [ -x "$CLI" ] || skip_all "attester-tpm-cli helper not built"
 for p in swtpm tpm2_createek tpm2_createak tpm2_evictcontrol tpm2_checkquote tpm2_pcrread \
-	tpm2_nvdefine tpm2_nvwrite tpm2_nvread tpm2_flushcontext tpm2_getcap python3 openssl; do
+	tpm2_nvdefine tpm2_nvundefine tpm2_nvwrite tpm2_nvread tpm2_flushcontext tpm2_getcap python3 \
+	openssl sha256sum od; do
 	command -v $p >/dev/null ||
 		skip_all "$p missing (packages: swtpm swtpm-tools tpm2-tools libtss2-tcti-swtpm0)"
 done

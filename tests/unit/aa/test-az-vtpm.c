@@ -13,6 +13,7 @@
 #include "aa/attester.h"
 #include "aa/attesters/az-vtpm.h"
 #include "common/b64.h"
+#include "common/json-util.h"
 #include "tests/unit/tests.h"
 
 static void test_evidence_json(void)
@@ -95,6 +96,85 @@ static void test_pem_vector(void)
 	ASSERT_EQ((der.data[2] << 8 | der.data[3]) + 4, der.len);
 }
 
+/* Re-encodes a captured evidence (trustee's test data, written by upstream's AA) with
+ * our writer and compares every field's text: hex case, base64url alphabet and padding. */
+static void check_vector(const char *name, const char *last_key)
+{
+	_cleanup_(buf_done) struct buf text = BUF_INIT(1 << 20);
+	_cleanup_(buf_done) struct buf hcl = BUF_INIT(1 << 20);
+	_cleanup_(buf_done) struct buf last = BUF_INIT(1 << 20);
+	_cleanup_(buf_done) struct buf ours = BUF_INIT(1 << 20);
+	_cleanup_(json_object_putp) json_object *v = NULL;
+	_cleanup_(json_object_putp) json_object *o = NULL;
+	_cleanup_(tpm_quote_done) struct tpm_quote q;
+	_cleanup_close_ int fd = -EBADF;
+	json_object *vq, *oq, *vp, *op;
+	const char *dir = getenv("COCOBOX_VECTORS_DIR"), *s, *t;
+	char path[PATH_MAX];
+
+	tpm_quote_init(&q);
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : VECTORS_DIR, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ASSERT_OK(buf_read_fd(&text, fd));
+	ASSERT_OK(json_parse(buf_str(&text), text.len, text.len, 16, &v, NULL));
+	ASSERT_OK(json_get_object(v, "tpm_quote", &vq));
+	ASSERT_OK(json_get_string(vq, "signature", &s));
+	ASSERT_OK(buf_reserve(&q.rsa_sig, strlen(s) / 2));
+	ASSERT_OK(digest_unhex(s, strlen(s), q.rsa_sig.data, strlen(s) / 2));
+	q.rsa_sig.len = strlen(s) / 2;
+	ASSERT_OK(json_get_string(vq, "message", &s));
+	ASSERT_OK(buf_reserve(&q.attest, strlen(s) / 2));
+	ASSERT_OK(digest_unhex(s, strlen(s), q.attest.data, strlen(s) / 2));
+	q.attest.len = strlen(s) / 2;
+	ASSERT_OK(json_get_array(vq, "pcrs", &vp));
+	ASSERT_EQ(json_object_array_length(vp), TPM_PCR_COUNT);
+	for (size_t i = 0; i < TPM_PCR_COUNT; i++) {
+		ASSERT_OK(json_as_string(json_object_array_get_idx(vp, i), &s));
+		ASSERT_OK(digest_unhex(s, strlen(s), q.pcrs[i], TPM_SHA256_SIZE));
+	}
+	ASSERT_OK(json_get_string(v, "hcl_report", &s));
+	ASSERT_OK(b64_decode(B64_URL, s, strlen(s), &hcl));
+	ASSERT_OK(json_get_string(v, last_key, &s));
+	ASSERT_OK(b64_decode(B64_URL, s, strlen(s), &last));
+
+	ASSERT_OK(
+	    az_vtpm_evidence_json(&q, hcl.data, hcl.len, last_key, last.data, last.len, &ours));
+	ASSERT_OK(json_parse(buf_str(&ours), ours.len, ours.len, 16, &o, NULL));
+	ASSERT_OK(json_get_object(o, "tpm_quote", &oq));
+	ASSERT_OK(json_get_string(vq, "signature", &s));
+	ASSERT_OK(json_get_string(oq, "signature", &t));
+	ASSERT_STREQ(t, s);
+	ASSERT_OK(json_get_string(vq, "message", &s));
+	ASSERT_OK(json_get_string(oq, "message", &t));
+	ASSERT_STREQ(t, s);
+	ASSERT_OK(json_get_array(oq, "pcrs", &op));
+	for (size_t i = 0; i < TPM_PCR_COUNT; i++) {
+		ASSERT_OK(json_as_string(json_object_array_get_idx(vp, i), &s));
+		ASSERT_OK(json_as_string(json_object_array_get_idx(op, i), &t));
+		ASSERT_STREQ(t, s);
+	}
+	ASSERT_OK(json_get_string(v, "hcl_report", &s));
+	ASSERT_OK(json_get_string(o, "hcl_report", &t));
+	ASSERT_STREQ(t, s);
+	ASSERT_OK(json_get_string(v, last_key, &s));
+	ASSERT_OK(json_get_string(o, last_key, &t));
+	ASSERT_STREQ(t, s);
+}
+
+static void test_upstream_vectors(void)
+{
+	const char *dir = getenv("COCOBOX_VECTORS_DIR");
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/az-snp-vtpm/evidence-v1.json", dir ? dir : VECTORS_DIR);
+	if (access(path, R_OK) < 0)
+		SKIP("../shared/vectors absent");
+	check_vector("az-snp-vtpm/evidence-v1.json", "vcek");
+	check_vector("az-tdx-vtpm/evidence-v1.json", "td_quote");
+}
+
 static void test_pcr_mapping(void)
 {
 	for (unsigned i = 0; i < 24; i++)
@@ -119,4 +199,5 @@ static void test_no_vtpm(void)
 	ASSERT_OK(unsetenv("COCOBOX_ATTESTER_ROOT"));
 }
 
-TESTS(test_evidence_json, test_pem_to_der, test_pem_vector, test_pcr_mapping, test_no_vtpm)
+TESTS(test_evidence_json, test_upstream_vectors, test_pem_to_der, test_pem_vector, test_pcr_mapping,
+      test_no_vtpm)

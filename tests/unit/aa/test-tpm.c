@@ -3,10 +3,17 @@
  * rules) and the tpm_quote JSON writer in both of upstream's encodings. The ESYS paths
  * run against swtpm in tests/integration/test-attester-tpm.sh. */
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aa/attesters/tpm.h"
+#include "common/b64.h"
+#include "common/digest.h"
+#include "common/json-util.h"
 #include "tests/unit/tests.h"
 
 static void test_parse_handle(void)
@@ -114,6 +121,58 @@ static void test_quote_json_limit(void)
 	ASSERT_ERR(tpm_quote_json(&q, true, &b), -E2BIG);
 }
 
+/* trustee's TPM evidence (written by upstream's AA): decoding it and writing it back with
+ * tpm_quote_json() gives the same strings (standard base64 with padding, lowercase hex). */
+static void test_upstream_vector(void)
+{
+	_cleanup_(buf_done) struct buf text = BUF_INIT(1 << 20);
+	_cleanup_(buf_done) struct buf ours = BUF_INIT(1 << 20);
+	_cleanup_(json_object_putp) json_object *v = NULL;
+	_cleanup_(json_object_putp) json_object *o = NULL;
+	_cleanup_(tpm_quote_done) struct tpm_quote q;
+	_cleanup_close_ int fd = -EBADF;
+	const char *dir = getenv("COCOBOX_VECTORS_DIR"), *s, *t;
+	static const char *const keys[] = { "signature", "message" };
+	json_object *vq, *vp, *op;
+	char path[PATH_MAX];
+
+	tpm_quote_init(&q);
+	snprintf(path, sizeof(path), "%s/tpm/tpm_evidence.json", dir ? dir : VECTORS_DIR);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		SKIP("../shared/vectors/tpm absent");
+	ASSERT_OK(buf_read_fd(&text, fd));
+	ASSERT_OK(json_parse(buf_str(&text), text.len, text.len, 16, &v, NULL));
+	ASSERT_OK(json_get_object(v, "tpm_quote", &vq));
+	ASSERT_OK(json_get_string(vq, "signature", &s));
+	ASSERT_OK(b64_decode(B64_STD, s, strlen(s), &q.signature));
+	ASSERT_OK(json_get_string(vq, "message", &s));
+	ASSERT_OK(b64_decode(B64_STD, s, strlen(s), &q.attest));
+	ASSERT_OK(json_get_array(vq, "pcrs", &vp));
+	ASSERT_EQ(json_object_array_length(vp), TPM_PCR_COUNT);
+	for (size_t i = 0; i < TPM_PCR_COUNT; i++) {
+		ASSERT_OK(json_as_string(json_object_array_get_idx(vp, i), &s));
+		ASSERT_OK(digest_unhex(s, strlen(s), q.pcrs[i], TPM_SHA256_SIZE));
+	}
+	/* A marshalled TPMT_SIGNATURE: RSASSA (0x0014), SHA-256 (0x000b), 256 bytes. */
+	ASSERT_EQ(q.signature.len, 6 + 256);
+	ASSERT_MEMEQ(q.signature.data, "\x00\x14\x00\x0b\x01\x00", 6);
+
+	ASSERT_OK(tpm_quote_json(&q, false, &ours));
+	ASSERT_OK(json_parse(buf_str(&ours), ours.len, ours.len, 16, &o, NULL));
+	for (size_t k = 0; k < ELEMENTSOF(keys); k++) {
+		ASSERT_OK(json_get_string(vq, keys[k], &s));
+		ASSERT_OK(json_get_string(o, keys[k], &t));
+		ASSERT_STREQ(t, s);
+	}
+	ASSERT_OK(json_get_array(o, "pcrs", &op));
+	for (size_t i = 0; i < TPM_PCR_COUNT; i++) {
+		ASSERT_OK(json_as_string(json_object_array_get_idx(vp, i), &s));
+		ASSERT_OK(json_as_string(json_object_array_get_idx(op, i), &t));
+		ASSERT_STREQ(t, s);
+	}
+}
+
 static void test_open_without_tpm(void)
 {
 	struct tpm *t = NULL;
@@ -131,4 +190,4 @@ static void test_open_without_tpm(void)
 }
 
 TESTS(test_parse_handle, test_handle_env, test_quote_json_base64, test_quote_json_hex,
-      test_quote_json_limit, test_open_without_tpm)
+      test_quote_json_limit, test_upstream_vector, test_open_without_tpm)

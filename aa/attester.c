@@ -13,14 +13,21 @@ static const struct attester_ops *const attesters[] = {
 #if ENABLE_TDX
 	&attester_tdx,
 #endif
-/* az-tdx-vtpm, az-snp-vtpm land here, in this order. */
+#if ENABLE_AZ_TDX_VTPM
+	&attester_az_tdx_vtpm,
+#endif
+#if ENABLE_AZ_SNP_VTPM
+	&attester_az_snp_vtpm,
+#endif
 #if ENABLE_SNP
 	&attester_snp,
 #endif
 #if ENABLE_CCA
 	&attester_cca,
 #endif
-	/* tpm lands here. */
+#if ENABLE_TPM
+	&attester_tpm,
+#endif
 	&attester_sample,
 };
 

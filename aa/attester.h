@@ -55,3 +55,6 @@ extern const struct attester_ops attester_sample;
 extern const struct attester_ops attester_snp;
 extern const struct attester_ops attester_tdx;
 extern const struct attester_ops attester_cca;
+extern const struct attester_ops attester_tpm;
+extern const struct attester_ops attester_az_snp_vtpm;
+extern const struct attester_ops attester_az_tdx_vtpm;

@@ -58,7 +58,8 @@ struct aa_eventlog *aa_eventlog_free(struct aa_eventlog *el);
 DEFINE_POINTER_CLEANUP(struct aa_eventlog *, aa_eventlog_free)
 
 /* Measures the event "<domain> <operation> <content>" (upstream's ExtendRuntimeMeasurement;
- * Domain and Operation are not checked, as upstream). register_index < 0 means init_pcr;
+ * Domain and Operation are not checked, as upstream). register_index < 0 means init_pcr
+ * (the request had no RegisterIndex; a caller holding a uint64 clamps it to INT64_MAX);
  * values above UINT_MAX act as UINT_MAX (every attester maps such a PCR like any large
  * one). The record names pcr_to_mr(init_pcr) even when another register is extended, as
  * upstream writes it. Sequence: read the register, WAL (offset | expected | text) +

@@ -390,6 +390,30 @@ struct aa_eventlog *aa_eventlog_free(struct aa_eventlog *el)
 	return NULL;
 }
 
+/* The attester reported failure (error): find out what the register did. Untouched:
+ * drop the WAL, so the next start does not measure an event the client was told failed,
+ * and pass the error on. Extended all the same (a sysfs write that errs after the fact):
+ * go on and record it (0). Anything else, or no way to tell: keep the WAL for the next
+ * start and refuse further events. */
+static int extend_failed(struct aa_eventlog *el, int error, unsigned mr, const uint8_t *cur,
+			 const uint8_t *want)
+{
+	size_t dn = digest_size(el->ops->mr_alg);
+	uint8_t now[DIGEST_MAX_SIZE];
+	int r;
+
+	log_debug_errno(error, "extend runtime measurement: %m");
+	r = el->ops->mr_read(mr, now);
+	if (r >= 0 && digest_equal(now, cur, dn)) {
+		r = wal_remove(el->wal_path);
+		if (r >= 0)
+			return error;
+	} else if (r >= 0 && digest_equal(now, want, dn))
+		return 0;
+	el->broken = error;
+	return error;
+}
+
 static int extend_locked(struct aa_eventlog *el, const char *text, size_t len, unsigned pcr)
 {
 	const struct attester_ops *ops = el->ops;
@@ -398,6 +422,7 @@ static int extend_locked(struct aa_eventlog *el, const char *text, size_t len, u
 	_cleanup_(buf_done) struct buf rec = BUF_INIT(BUF_UNLIMITED);
 	uint8_t cur[DIGEST_MAX_SIZE], d[DIGEST_MAX_SIZE], want[DIGEST_MAX_SIZE];
 	uint64_t off = el->pos;
+	unsigned mr;
 	int r;
 
 	if (el->broken < 0)
@@ -406,7 +431,8 @@ static int extend_locked(struct aa_eventlog *el, const char *text, size_t len, u
 	r = aa_eventlog_record(alg, ops->pcr_to_mr(el->init_pcr), text, len, &rec, d);
 	if (r < 0)
 		return r;
-	r = ops->mr_read(ops->pcr_to_mr(pcr), cur);
+	mr = ops->pcr_to_mr(pcr);
+	r = ops->mr_read(mr, cur);
 	if (r < 0)
 		return log_debug_errno(r, "get runtime measurement: %m");
 	extended_value(alg, cur, d, want);
@@ -414,25 +440,26 @@ static int extend_locked(struct aa_eventlog *el, const char *text, size_t len, u
 	r = wal_write(el->wal_path, off, want, dn, text, len);
 	if (r < 0)
 		return log_debug_errno(r, "write wal cache file failed: %m");
-	/* From here on a failure is a crash as far as the WAL is concerned: it stays, and the
-	 * next start completes or repairs the event. Upstream carries on after such a failure
-	 * and the next event overwrites the WAL, which can lose a measured event; refusing
-	 * further events until the restart keeps log and register in step. */
-	r = ops->mr_extend(ops->pcr_to_mr(pcr), d, dn);
+	r = ops->mr_extend(mr, d, dn);
 	if (r < 0) {
-		el->broken = r;
-		return log_debug_errno(r, "extend runtime measurement: %m");
+		r = extend_failed(el, r, mr, cur, want);
+		if (r < 0)
+			return r;
 	}
+	/* The register holds the event now. If the record cannot be written, the WAL is
+	 * the only trace of it: upstream carries on and the next event overwrites the WAL,
+	 * losing the record for good; we refuse further events until a restart replays
+	 * it, which keeps log and register in step. */
 	r = log_write(el, &rec, off);
 	if (r < 0) {
 		el->broken = r;
 		return log_debug_errno(r, "write log entry: %m");
 	}
+	/* Log and register agree; a WAL left behind would only rewrite the same bytes at the
+	 * next start, and the next event truncates it anyway. */
 	r = wal_remove(el->wal_path);
-	if (r < 0) {
-		el->broken = r;
+	if (r < 0)
 		return log_debug_errno(r, "remove wal cache file failed: %m");
-	}
 	return 0;
 }
 

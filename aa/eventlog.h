@@ -67,9 +67,11 @@ DEFINE_POINTER_CLEANUP(struct aa_eventlog *, aa_eventlog_free)
  * mutex per log).
  * Errors: -EOPNOTSUPP the attester has no runtime measurement (checked first, as
  * upstream); -EINVAL content contains '\n' (upstream: "content contains newline");
- * -errno from the attester and files. A failure after the register was extended leaves
- * the WAL for the next start and refuses further events (-EIO) until then, so the log
- * cannot lose an event the register holds. */
+ * -errno from the attester and files. When the attester fails, the register is read
+ * back: untouched, the WAL is dropped and the error returned; extended all the same, the
+ * record is written and the call succeeds. When the register cannot be told apart or the
+ * record cannot be written, the WAL stays for the next start and further events get
+ * -EIO until then, so the log never loses an event the register holds. */
 int aa_eventlog_extend(struct aa_eventlog *el, const char *domain, const char *operation,
 		       const char *content, int64_t register_index);
 

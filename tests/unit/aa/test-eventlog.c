@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* aa/eventlog: upstream's digest vectors, the record layout, a replay checker that parses
  * the produced log and recomputes the register, WAL recovery from every crash point (a
- * fake attester with in-memory registers fails on purpose), concurrent extends, and the
- * cc_eventlog value with and without a CCEL (the trustee CCEL_data vector). */
+ * fake attester with in-memory registers kills a forked child at the point, or fails on
+ * purpose), concurrent extends, and the cc_eventlog value with and without a CCEL (the
+ * trustee CCEL_data vector). */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "aa/eventlog.h"
@@ -17,18 +22,28 @@
 #include "common/fs.h"
 #include "tests/unit/tests.h"
 
-/* ---- a fake TDX-like attester: 4 registers, in memory ---- */
+/* ---- a fake TDX-like attester: 4 registers in memory shared with forked children ---- */
 
-enum crash {
-	CRASH_NONE,
-	CRASH_BEFORE_EXTEND,
-	CRASH_AFTER_EXTEND
+enum fault {
+	FAULT_NONE,
+	FAIL_BEFORE_EXTEND, /* returns -EIO, register untouched */
+	FAIL_AFTER_EXTEND,  /* extends, then returns -EIO anyway */
+	EXIT_BEFORE_EXTEND, /* the process dies once the WAL is written */
+	EXIT_AFTER_EXTEND,  /* the process dies once the register is extended */
+	FSIZE_AFTER_EXTEND, /* extends, then the log cannot grow (RLIMIT_FSIZE) */
 };
 
-static uint8_t fake_reg[5][DIGEST_MAX_SIZE];
-static enum crash fake_crash;
-static unsigned fake_extends;
-static char fake_wal_path[PATH_MAX];
+struct fake_state {
+	uint8_t reg[5][DIGEST_MAX_SIZE];
+	unsigned extends;
+};
+
+/* MAP_SHARED, so what a crashing child did to the registers outlives it. */
+static struct fake_state *shared;
+#define fake_reg (shared->reg)
+#define fake_extends (shared->extends)
+static enum fault fake_fault;
+static char fake_wal_path[PATH_MAX], fake_log_path[PATH_MAX];
 static struct buf fake_wal_seen = BUF_INIT(1 << 20); /* the WAL as the extension saw it */
 
 static unsigned fake_pcr_to_mr(unsigned pcr)
@@ -53,6 +68,17 @@ static int fake_mr_read(unsigned mr, uint8_t *out)
 	return 0;
 }
 
+static void limit_log_size(void)
+{
+	struct stat st;
+	struct rlimit rl;
+
+	ASSERT_OK(stat(fake_log_path, &st));
+	ASSERT_OK(getrlimit(RLIMIT_FSIZE, &rl));
+	rl.rlim_cur = (rlim_t) st.st_size;
+	ASSERT_OK(setrlimit(RLIMIT_FSIZE, &rl));
+}
+
 static int fake_mr_extend(unsigned mr, const uint8_t *d, size_t n)
 {
 	size_t dn = digest_size(fake.mr_alg);
@@ -64,17 +90,23 @@ static int fake_mr_extend(unsigned mr, const uint8_t *d, size_t n)
 	buf_reset(&fake_wal_seen);
 	if (fake_wal_path[0])
 		ASSERT_OK(fs_read_file(AT_FDCWD, fake_wal_path, &fake_wal_seen));
-	if (fake_crash == CRASH_BEFORE_EXTEND)
+	if (fake_fault == FAIL_BEFORE_EXTEND)
 		return -EIO;
+	if (fake_fault == EXIT_BEFORE_EXTEND)
+		_exit(0);
 	memcpy(pad, d, MIN(n, dn));
 	digest_init(&c, fake.mr_alg);
 	digest_update(&c, fake_reg[mr], dn);
 	digest_update(&c, pad, dn);
 	digest_final(&c, fake_reg[mr]);
 	fake_extends++;
+	if (fake_fault == EXIT_AFTER_EXTEND)
+		_exit(0);
+	if (fake_fault == FSIZE_AFTER_EXTEND)
+		limit_log_size();
 	/* Widen the window in which an unlocked caller would interleave. */
 	sched_yield();
-	return fake_crash == CRASH_AFTER_EXTEND ? -EIO : 0;
+	return fake_fault == FAIL_AFTER_EXTEND ? -EIO : 0;
 }
 
 static struct attester_ops fake = {
@@ -96,12 +128,17 @@ static void scratch(enum digest_alg alg)
 	snprintf(log_path, sizeof(log_path), "%s/run/eventlog", dir);
 	snprintf(wal_path, sizeof(wal_path), "%s/run/.wal_event_entry", dir);
 	strcpy(fake_wal_path, wal_path);
-	memset(fake_reg, 0, sizeof(fake_reg));
+	strcpy(fake_log_path, log_path);
+	if (!shared) {
+		shared = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE,
+			      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		ASSERT_TRUE(shared != MAP_FAILED);
+	}
+	memset(shared, 0, sizeof(*shared));
 	buf_done(&fake_wal_seen);
 	fake_wal_seen = BUF_INIT(1 << 20);
 	fake.mr_alg = alg;
-	fake_crash = CRASH_NONE;
-	fake_extends = 0;
+	fake_fault = FAULT_NONE;
 }
 
 static void scratch_done(void)
@@ -332,6 +369,25 @@ static void three_events(struct aa_eventlog *el)
 		ASSERT_OK(aa_eventlog_extend(el, "domain", "operation", "before the crash", -1));
 }
 
+/* Runs one extend in a child that dies at the fault point, as a crash would. */
+static void crash_in_child(struct aa_eventlog *el, enum fault f, int64_t register_index)
+{
+	pid_t pid;
+	int status;
+
+	fflush(stdout);
+	pid = fork();
+	ASSERT_TRUE(pid >= 0);
+	if (pid == 0) {
+		fake_fault = f;
+		(void) aa_eventlog_extend(el, "domain", "operation", "crash", register_index);
+		_exit(3); /* the fault point was not reached */
+	}
+	ASSERT_EQ(waitpid(pid, &status, 0), pid);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(WEXITSTATUS(status), 0);
+}
+
 static void test_crash_after_wal_write(void)
 {
 	_cleanup_(aa_eventlog_freep) struct aa_eventlog *el = NULL;
@@ -339,12 +395,8 @@ static void test_crash_after_wal_write(void)
 	scratch(DIGEST_SHA384);
 	ASSERT_OK(aa_eventlog_open(&fake, 17, log_path, wal_path, &el));
 	three_events(el);
-	fake_crash = CRASH_BEFORE_EXTEND;
-	ASSERT_ERR(aa_eventlog_extend(el, "domain", "operation", "lost?", -1), -EIO);
+	crash_in_child(el, EXIT_BEFORE_EXTEND, -1);
 	ASSERT_TRUE(exists(wal_path));
-	/* Until a restart repairs it, nothing more is measured. */
-	fake_crash = CRASH_NONE;
-	ASSERT_ERR(aa_eventlog_extend(el, "domain", "operation", "refused", -1), -EIO);
 	ASSERT_EQ(fake_extends, 3);
 	el = aa_eventlog_free(el);
 
@@ -365,13 +417,82 @@ static void test_crash_after_extend(void)
 	scratch(DIGEST_SHA384);
 	ASSERT_OK(aa_eventlog_open(&fake, 17, log_path, wal_path, &el));
 	three_events(el);
-	fake_crash = CRASH_AFTER_EXTEND;
-	ASSERT_ERR(aa_eventlog_extend(el, "domain", "operation", "measured", -1), -EIO);
-	fake_crash = CRASH_NONE;
+	crash_in_child(el, EXIT_AFTER_EXTEND, -1);
 	ASSERT_TRUE(exists(wal_path));
+	ASSERT_EQ(fake_extends, 4);
 	el = aa_eventlog_free(el);
 
 	/* The register already holds it: only the record is written, no second extension. */
+	ASSERT_OK(aa_eventlog_open(&fake, 17, log_path, wal_path, &el));
+	ASSERT_EQ(fake_extends, 4);
+	assert_consistent(4, 4);
+	el = aa_eventlog_free(el);
+	scratch_done();
+}
+
+static void test_crash_with_register_override(void)
+{
+	_cleanup_(aa_eventlog_freep) struct aa_eventlog *el = NULL;
+
+	/* The WAL does not say which register was extended and upstream's recovery checks
+	 * init_pcr's: a crash during an event sent to another register stops the next start
+	 * ("fatal error when recovering") until the WAL is deleted. Mirrored as it is. */
+	scratch(DIGEST_SHA384);
+	ASSERT_OK(aa_eventlog_open(&fake, 17, log_path, wal_path, &el));
+	three_events(el);
+	crash_in_child(el, EXIT_AFTER_EXTEND, 8);
+	el = aa_eventlog_free(el);
+	ASSERT_ERR(aa_eventlog_open(&fake, 17, log_path, wal_path, &el), -EKEYREJECTED);
+	ASSERT_OK(unlink(wal_path));
+	ASSERT_OK(aa_eventlog_open(&fake, 17, log_path, wal_path, &el));
+	assert_consistent(3, 4);
+	el = aa_eventlog_free(el);
+	scratch_done();
+}
+
+static void test_attester_fails(void)
+{
+	_cleanup_(aa_eventlog_freep) struct aa_eventlog *el = NULL;
+
+	scratch(DIGEST_SHA384);
+	ASSERT_OK(aa_eventlog_open(&fake, 17, log_path, wal_path, &el));
+	three_events(el);
+	/* Nothing measured: the error comes back and no WAL is left to replay it. */
+	fake_fault = FAIL_BEFORE_EXTEND;
+	ASSERT_ERR(aa_eventlog_extend(el, "domain", "operation", "not measured", -1), -EIO);
+	ASSERT_TRUE(!exists(wal_path));
+	assert_consistent(3, 4);
+	/* Measured despite the error: recorded, and the call succeeds. */
+	fake_fault = FAIL_AFTER_EXTEND;
+	ASSERT_OK(aa_eventlog_extend(el, "domain", "operation", "measured", -1));
+	assert_consistent(4, 4);
+	fake_fault = FAULT_NONE;
+	ASSERT_OK(aa_eventlog_extend(el, "domain", "operation", "next", -1));
+	assert_consistent(5, 4);
+	el = aa_eventlog_free(el);
+	scratch_done();
+}
+
+static void test_record_write_fails(void)
+{
+	_cleanup_(aa_eventlog_freep) struct aa_eventlog *el = NULL;
+	struct rlimit saved;
+
+	scratch(DIGEST_SHA384);
+	ASSERT_OK(getrlimit(RLIMIT_FSIZE, &saved));
+	ASSERT_TRUE(signal(SIGXFSZ, SIG_IGN) != SIG_ERR);
+	ASSERT_OK(aa_eventlog_open(&fake, 17, log_path, wal_path, &el));
+	three_events(el);
+	fake_fault = FSIZE_AFTER_EXTEND;
+	ASSERT_ERR(aa_eventlog_extend(el, "domain", "operation", "unrecorded", -1), -EFBIG);
+	ASSERT_OK(setrlimit(RLIMIT_FSIZE, &saved));
+	fake_fault = FAULT_NONE;
+	/* The register holds an event the log lacks: nothing more until the restart. */
+	ASSERT_TRUE(exists(wal_path));
+	ASSERT_ERR(aa_eventlog_extend(el, "domain", "operation", "refused", -1), -EIO);
+	ASSERT_EQ(fake_extends, 4);
+	el = aa_eventlog_free(el);
+
 	ASSERT_OK(aa_eventlog_open(&fake, 17, log_path, wal_path, &el));
 	ASSERT_EQ(fake_extends, 4);
 	assert_consistent(4, 4);
@@ -444,9 +565,7 @@ static void test_recovery_refuses_bad_wal(void)
 	scratch(DIGEST_SHA384);
 	ASSERT_OK(aa_eventlog_open(&fake, 17, log_path, wal_path, &el));
 	three_events(el);
-	fake_crash = CRASH_BEFORE_EXTEND;
-	ASSERT_ERR(aa_eventlog_extend(el, "domain", "operation", "x", -1), -EIO);
-	fake_crash = CRASH_NONE;
+	crash_in_child(el, EXIT_BEFORE_EXTEND, -1);
 	el = aa_eventlog_free(el);
 	read_all(wal_path, &wal);
 
@@ -668,6 +787,7 @@ static void test_ccel_trim_edges(void)
 
 TESTS(test_upstream_vectors, test_record_layout, test_extend_and_replay,
       test_register_index_override, test_newline_rejected, test_unsupported,
-      test_crash_after_wal_write, test_crash_after_extend, test_crash_after_append,
-      test_crash_mid_append, test_recovery_refuses_bad_wal, test_concurrent_extends,
-      test_cc_eventlog_without_ccel, test_cc_eventlog_with_ccel, test_ccel_trim_edges)
+      test_crash_after_wal_write, test_crash_after_extend, test_crash_with_register_override,
+      test_attester_fails, test_record_write_fails, test_crash_after_append, test_crash_mid_append,
+      test_recovery_refuses_bad_wal, test_concurrent_extends, test_cc_eventlog_without_ccel,
+      test_cc_eventlog_with_ccel, test_ccel_trim_edges)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* SHA-2 hashing and HMAC on nettle (the only nettle user). nettle is built with
+/* SHA-2 and SM3 hashing and HMAC on nettle (the only nettle user). nettle is built with
  * --enable-fat, so sha256 runs on SHA-NI (x86) or the SHA2 extension (ARMv8) when the CPU
  * has them, chosen once at load time; nettle does not say which, so we log the CPU's
  * capability once at debug. OCI digest strings follow image-spec descriptor.md. */
@@ -11,6 +11,7 @@
 #include <nettle/hmac.h>
 #include <nettle/memops.h>
 #include <nettle/sha2.h>
+#include <nettle/sm3.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -28,11 +29,13 @@
 union digest_state {
 	struct sha256_ctx sha256;
 	struct sha512_ctx sha512; /* also SHA-384 */
+	struct sm3_ctx sm3;
 };
 
 union digest_hmac_state {
 	struct hmac_sha256_ctx sha256;
 	struct hmac_sha512_ctx sha512; /* also SHA-384 */
+	struct hmac_sm3_ctx sm3;
 };
 
 _Static_assert(sizeof(union digest_state) <= sizeof(((struct digest_ctx *) 0)->state),
@@ -47,6 +50,7 @@ static const struct {
 	[DIGEST_SHA256] = { "sha256", SHA256_DIGEST_SIZE, SHA256_BLOCK_SIZE },
 	[DIGEST_SHA384] = { "sha384", SHA384_DIGEST_SIZE, SHA384_BLOCK_SIZE },
 	[DIGEST_SHA512] = { "sha512", SHA512_DIGEST_SIZE, SHA512_BLOCK_SIZE },
+	[DIGEST_SM3] = { "sm3", SM3_DIGEST_SIZE, SM3_BLOCK_SIZE },
 };
 
 static pthread_once_t cpu_note_once = PTHREAD_ONCE_INIT;
@@ -132,6 +136,9 @@ void digest_init(struct digest_ctx *c, enum digest_alg a)
 	case DIGEST_SHA512:
 		sha512_init(&s->sha512);
 		break;
+	case DIGEST_SM3:
+		sm3_init(&s->sm3);
+		break;
 	default:
 		assert(!"invalid digest_alg");
 	}
@@ -145,6 +152,8 @@ void digest_update(struct digest_ctx *c, const void *p, size_t n)
 		return;
 	if (c->alg == DIGEST_SHA256)
 		sha256_update(&s->sha256, n, p);
+	else if (c->alg == DIGEST_SM3)
+		sm3_update(&s->sm3, n, p);
 	else
 		sha512_update(&s->sha512, n, p);
 }
@@ -163,6 +172,9 @@ size_t digest_final(struct digest_ctx *c, uint8_t *out)
 		break;
 	case DIGEST_SHA512:
 		sha512_digest(&s->sha512, SHA512_DIGEST_SIZE, out);
+		break;
+	case DIGEST_SM3:
+		sm3_digest(&s->sm3, SM3_DIGEST_SIZE, out);
 		break;
 	default:
 		assert(!"invalid digest_alg");
@@ -196,6 +208,9 @@ void digest_hmac_init(struct digest_hmac_ctx *c, enum digest_alg a, const void *
 	case DIGEST_SHA512:
 		hmac_sha512_set_key(&s->sha512, klen, key);
 		break;
+	case DIGEST_SM3:
+		hmac_sm3_set_key(&s->sm3, klen, key);
+		break;
 	default:
 		assert(!"invalid digest_alg");
 	}
@@ -209,6 +224,8 @@ void digest_hmac_update(struct digest_hmac_ctx *c, const void *p, size_t n)
 		return;
 	if (c->alg == DIGEST_SHA256)
 		hmac_sha256_update(&s->sha256, n, p);
+	else if (c->alg == DIGEST_SM3)
+		hmac_sm3_update(&s->sm3, n, p);
 	else
 		hmac_sha512_update(&s->sha512, n, p);
 }
@@ -227,6 +244,9 @@ size_t digest_hmac_final(struct digest_hmac_ctx *c, uint8_t *out)
 		break;
 	case DIGEST_SHA512:
 		hmac_sha512_digest(&s->sha512, SHA512_DIGEST_SIZE, out);
+		break;
+	case DIGEST_SM3:
+		hmac_sm3_digest(&s->sm3, SM3_DIGEST_SIZE, out);
 		break;
 	default:
 		assert(!"invalid digest_alg");
@@ -331,6 +351,10 @@ int digest_oci_parse(const char *s, struct digest_oci *ret)
 	r = digest_alg_from_string(name, &d.alg);
 	if (r < 0)
 		return r;
+	/* SM3 is here for init-data and event logs; OCI digests stay SHA-2 (go-digest,
+	 * oci-spec-rs). */
+	if (d.alg == DIGEST_SM3)
+		return -EOPNOTSUPP;
 	r = digest_unhex(hex, strlen(hex), d.d, digest_size(d.alg));
 	if (r < 0)
 		return r;

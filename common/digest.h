@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Bulk hashing and HMAC (SHA-256/384/512) on nettle, whose fat build picks SHA-NI or the
- * ARMv8 SHA2 instructions at run time (ARCHITECTURE §5). Also the OCI digest string
+/* Bulk hashing and HMAC (SHA-256/384/512, and SM3 (GB/T 32905) for init-data and the CSV
+ * event log) on nettle, whose fat build picks SHA-NI or the ARMv8 SHA2 instructions at run
+ * time (ARCHITECTURE §5). Also the OCI digest string
  * "<alg>:<hex>" (image-spec descriptor.md) and a constant-time compare. The contexts are
  * plain structs sized here so callers can embed them; nettle's types stay in digest.c. */
 #pragma once
@@ -14,6 +15,7 @@ enum digest_alg {
 	DIGEST_SHA256,
 	DIGEST_SHA384,
 	DIGEST_SHA512,
+	DIGEST_SM3,
 	_DIGEST_ALG_MAX,
 };
 
@@ -33,9 +35,10 @@ struct digest_hmac_ctx {
 	_Alignas(16) uint8_t state[688];
 };
 
-/* "sha256", "sha384", "sha512"; NULL for an invalid value. */
+/* "sha256", "sha384", "sha512", "sm3"; NULL for an invalid value. */
 const char *digest_alg_to_string(enum digest_alg a);
-/* Exact lowercase names as in OCI digests and initdata; -EOPNOTSUPP for anything else. */
+/* Exact lowercase names as in initdata and kbs_types' HashAlgorithm; -EOPNOTSUPP for
+ * anything else. */
 int digest_alg_from_string(const char *s, enum digest_alg *ret);
 /* The same, ignoring ASCII case (KBS's "selected-hash-algorithm" is matched that way). */
 int digest_alg_from_string_ci(const char *s, enum digest_alg *ret);
@@ -77,8 +80,9 @@ struct digest_oci {
 	uint8_t d[DIGEST_MAX_SIZE];
 };
 
-/* Parses "<alg>:<hex>". Strict: the algorithm must be one we hash (-EOPNOTSUPP for a
- * well-formed but unknown one such as "sha512+b64u" or "blake3"), the hex lowercase and of
+/* Parses "<alg>:<hex>". Strict: the algorithm must be a SHA-2 one we hash (-EOPNOTSUPP for
+ * a well-formed but unknown one such as "sha512+b64u", "blake3" or "sm3", which no OCI
+ * implementation upstream uses accepts), the hex lowercase and of
  * exactly the algorithm's length; anything else is -EBADMSG. */
 int digest_oci_parse(const char *s, struct digest_oci *ret);
 /* Writes "<alg>:<hex>" into out (DIGEST_OCI_STRING_MAX bytes); returns out. */

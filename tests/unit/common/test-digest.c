@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* common/digest: FIPS 180-4 example vectors, RFC 4231 HMAC vectors, streaming in odd
- * chunks, OCI digest strings, and a cross-check against sha256sum/openssl. */
+/* common/digest: FIPS 180-4 example vectors, GB/T 32905-2016 SM3 examples, RFC 4231 HMAC
+ * vectors, streaming in odd chunks, OCI digest strings, and a cross-check against
+ * sha256sum/openssl. */
 #include <stdio.h>
 #include <unistd.h>
 
@@ -54,6 +55,34 @@ static void test_fips180_vectors(void)
 	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
 		hex_of(v[i].alg, v[i].msg, strlen(v[i].msg), out);
 		ASSERT_STREQ(out, v[i].hex);
+	}
+}
+
+/* GB/T 32905-2016 appendix A: example 1 ("abc") and example 2 ("abcd" x 16, one block). */
+static void test_sm3_vectors(void)
+{
+	static const struct {
+		const char *msg, *hex;
+	} v[] = {
+		{ "abc", "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0" },
+		{ "abcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcd",
+		  "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732" },
+	};
+	char out[2 * DIGEST_MAX_SIZE + 1];
+
+	ASSERT_EQ(digest_size(DIGEST_SM3), 32);
+	ASSERT_EQ(digest_block_size(DIGEST_SM3), 64);
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		hex_of(DIGEST_SM3, v[i].msg, strlen(v[i].msg), out);
+		ASSERT_STREQ(out, v[i].hex);
+	}
+	/* No published HMAC-SM3 vector: this one is from OpenSSL 3 (openssl dgst -sm3 -hmac key). */
+	{
+		uint8_t d[32];
+
+		ASSERT_EQ(digest_hmac(DIGEST_SM3, "key", 3, "abc", 3, d), 32);
+		ASSERT_STREQ(digest_hex(d, 32, out),
+			     "28e63256e7c5a087b1f073265dc53092163f7b82729735d06f28f10af9d52393");
 	}
 }
 
@@ -147,7 +176,7 @@ static void test_streaming_odd_chunks(void)
 	static uint8_t data[100003];
 
 	fill(data, sizeof(data));
-	for (enum digest_alg a = DIGEST_SHA256; a <= DIGEST_SHA512; a++) {
+	for (enum digest_alg a = DIGEST_SHA256; a < _DIGEST_ALG_MAX; a++) {
 		uint8_t one[DIGEST_MAX_SIZE], hone[DIGEST_MAX_SIZE];
 
 		digest_buf(a, data, sizeof(data), one);
@@ -205,7 +234,12 @@ static void test_names_and_sizes(void)
 	ASSERT_OK(digest_alg_from_string("sha384", &a));
 	ASSERT_EQ(a, DIGEST_SHA384);
 	ASSERT_ERR(digest_alg_from_string("SHA384", &a), -EOPNOTSUPP);
-	ASSERT_ERR(digest_alg_from_string("sm3", &a), -EOPNOTSUPP);
+	ASSERT_OK(digest_alg_from_string("sm3", &a));
+	ASSERT_EQ(a, DIGEST_SM3);
+	ASSERT_ERR(digest_alg_from_string("sm2", &a), -EOPNOTSUPP);
+	ASSERT_OK(digest_alg_from_string_ci("SM3", &a));
+	ASSERT_EQ(a, DIGEST_SM3);
+	ASSERT_STREQ(digest_alg_to_string(DIGEST_SM3), "sm3");
 	ASSERT_ERR(digest_alg_from_string("", &a), -EOPNOTSUPP);
 	ASSERT_ERR(digest_alg_from_string(NULL, &a), -EOPNOTSUPP);
 	ASSERT_OK(digest_alg_from_string_ci("SHA512", &a));
@@ -273,6 +307,10 @@ static void test_oci_digest(void)
 	ASSERT_ERR(digest_oci_parse("sha256+b64u:LCa0a2j_xo_5m0U8HTBBNBNCLXBkg7-g-YpeiGJm564", &d),
 		   -EOPNOTSUPP);
 	ASSERT_ERR(digest_oci_parse("blake3:abcd", &d), -EOPNOTSUPP);
+	/* A hash we have, but not one OCI digests use. */
+	ASSERT_ERR(digest_oci_parse(
+		       "sm3:66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0", &d),
+		   -EOPNOTSUPP);
 	ASSERT_ERR(digest_oci_parse("sha+256:2c", &d), -EOPNOTSUPP);
 	ASSERT_ERR(digest_oci_parse("averyveryverylongalgorithm:abcd", &d), -EOPNOTSUPP);
 
@@ -326,6 +364,7 @@ static void test_cross_check_tools(void)
 		{ "sha512sum", DIGEST_SHA512 },
 		{ "openssl dgst -sha256 -r", DIGEST_SHA256 },
 		{ "openssl dgst -sha512 -r", DIGEST_SHA512 },
+		{ "openssl dgst -sm3 -r", DIGEST_SM3 },
 	};
 	static uint8_t data[(1 << 20) + 17];
 	char path[] = "/tmp/test-digest.XXXXXX", want[256], got[2 * DIGEST_MAX_SIZE + 1];
@@ -349,6 +388,6 @@ static void test_cross_check_tools(void)
 	ASSERT_TRUE(ran >= 3);
 }
 
-TESTS(test_fips180_vectors, test_million_a, test_rfc4231_hmac, test_streaming_odd_chunks,
-      test_final_reinits_and_copy_forks, test_names_and_sizes, test_hex_and_equal, test_oci_digest,
-      test_cross_check_tools)
+TESTS(test_fips180_vectors, test_sm3_vectors, test_million_a, test_rfc4231_hmac,
+      test_streaming_odd_chunks, test_final_reinits_and_copy_forks, test_names_and_sizes,
+      test_hex_and_equal, test_oci_digest, test_cross_check_tools)

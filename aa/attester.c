@@ -9,7 +9,7 @@
 #include "config.h"
 
 static const struct attester_ops *const attesters[] = {
-	/* Upstream's order (lib.rs detect_tee_type); sgx, csv and se are not built. */
+/* Upstream's order (lib.rs detect_tee_type); sgx, csv and se are not built. */
 #if ENABLE_TDX
 	&attester_tdx,
 #endif

@@ -613,5 +613,5 @@ int aa_cc_eventlog(struct buf *out)
 	r = buf_append(&el, end_flag, sizeof(end_flag));
 	if (r < 0)
 		return r;
-	return b64_encode(B64_STD, el.data, el.len, out);
+	return buf_append(out, el.data, el.len);
 }

@@ -87,7 +87,8 @@ int aa_eventlog_ccel_trim(const uint8_t *p, size_t n, size_t *ret_len);
  * EL_HEADER: EV_NO_ACTION Spec ID event with SHA-384 and SM3). */
 extern const uint8_t aa_eventlog_el_header[69];
 
-/* Appends the base64 (standard, padded) cc_eventlog of TDX/CSV evidence to out: the CCEL
+/* Appends the raw cc_eventlog of TDX/CSV evidence to out (the attester base64-encodes
+ * it into the evidence JSON): the CCEL
  * table (/sys/firmware/acpi/tables/data/CCEL through attester_path()) trimmed by
  * aa_eventlog_ccel_trim(), or aa_eventlog_el_header when there is no CCEL and there is
  * an AAEL; then the AAEL file ($AAEL_PATH, default AA_EVENTLOG_PATH); then FF x 8.

@@ -9,6 +9,6 @@ if out=$(clang-format --dry-run --Werror $files 2>&1); then
 	echo "ok 1 clang-format clean ($(echo "$files" | wc -w) files)"
 else
 	echo "not ok 1 clang-format"
-	echo "$out" | grep warning | sed 's/^/# /' | head -20
+	echo "$out" | grep -E 'warning|error' | sed 's/^/# /' | head -20
 	exit 1
 fi

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "aa/attester.h"
+#include "aa/eventlog.h"
 #include "aa/attesters/tdx-qgs.h"
 #include "aa/attesters/tsm-report.h"
 #include "common/b64.h"
@@ -69,20 +70,6 @@ struct tdx_report_req {
 #define TDX_CMD_GET_REPORT0 _IOWR('T', 1, struct tdx_report_req)
 _Static_assert(sizeof(struct tdx_report_req) == 1088, "struct tdx_report_req is 1088 bytes");
 _Static_assert(TDX_CMD_GET_REPORT0 == 0xC4405401u, "TDX_CMD_GET_REPORT0 is 0xC4405401");
-
-/* The cc_eventlog hook: appends the raw event log upstream base64-encodes into
- * cc_eventlog (CCEL, then AAEL, then FF x 8; attester/src/utils.rs read_eventlog) and
- * returns 0, or returns 0 with nothing appended when there is none (JSON null). The
- * real one lives in aa/eventlog.c; this weak default ("no event log") only keeps the
- * attester buildable without it. Note that a weak definition satisfies the reference,
- * so the archive member with the real one must be linked for another reason (it is:
- * the AA's runtime measurement calls into it). Drop this once aa/eventlog.h lands. */
-int aa_cc_eventlog(struct buf *out);
-__attribute__((weak)) int aa_cc_eventlog(struct buf *out)
-{
-	(void) out;
-	return 0;
-}
 
 static bool tdx_has_measurements(void)
 {

@@ -87,17 +87,12 @@ struct rcar {
 	char *base; /* KBS URL without trailing '/' */
 };
 
-static int post_json(struct rcar *s, const char *endpoint, json_object *body,
-		     struct http_resp *resp)
+static int post(struct rcar *s, const char *endpoint, const struct buf *body,
+		struct http_resp *resp)
 {
-	_cleanup_(buf_done) struct buf b = BUF_INIT(JSON_DEFAULT_MAX_SIZE);
 	_cleanup_free_ char *url = NULL;
 	char *const headers[] = { "Accept: application/json", NULL };
-	int r;
 
-	r = json_append(body, &b);
-	if (r < 0)
-		return r;
 	if (asprintf(&url, "%s/kbs/v0/%s", s->base, endpoint) < 0)
 		return -ENOMEM;
 	return http_request(s->http,
@@ -105,8 +100,8 @@ static int post_json(struct rcar *s, const char *endpoint, json_object *body,
 				.method = HTTP_POST,
 				.url = url,
 				.headers = headers,
-				.body = b.data,
-				.body_len = b.len,
+				.body = body->data,
+				.body_len = body->len,
 				.content_type = "application/json",
 				/* upstream takes http:// KBS URLs as they are */
 				.allow_http = true,
@@ -203,38 +198,42 @@ static int build_request(const char *tee, json_object **ret)
 	return 0;
 }
 
-static int build_attestation(const struct rcar *s, const char *nonce, json_object *evidence,
-			     json_object **ret)
+/* The Attestation body. The evidence text goes in verbatim (it was checked to be JSON):
+ * a parse and re-serialisation could change how numbers or escapes are written. */
+static int build_attestation(const struct rcar *s, const char *nonce, const struct buf *evidence,
+			     struct buf *out)
 {
-	_cleanup_(json_object_putp) json_object *o = json_object_new_object();
-	json_object *init = NULL, *rd = json_object_new_object(), *te = json_object_new_object();
+	_cleanup_(json_object_putp) json_object *init = NULL, *rd = json_object_new_object();
+	int r;
 
-	if (!o || !rd || !te) {
-		json_object_put(rd);
-		json_object_put(te);
+	if (!rd)
 		return -ENOMEM;
-	}
 	if (s->initdata) {
 		init = json_object_new_object();
-		if (!init) {
-			json_object_put(rd);
-			json_object_put(te);
+		if (!init)
 			return -ENOMEM;
-		}
 		json_object_object_add(init, "format", json_object_new_string("toml"));
 		json_object_object_add(init, "body", json_object_new_string(s->initdata));
 	}
 	json_object_object_add(rd, "nonce", json_object_new_string(nonce));
 	json_object_object_add(rd, "tee-pubkey", json_object_get(s->tee_pubkey));
-	json_object_object_add(te, "primary_evidence", json_object_get(evidence));
-	/* No additional attesters yet: the empty string, as upstream without devices. */
-	json_object_object_add(te, "additional_evidence", json_object_new_string(""));
+
 	/* Option<InitData> without skip_serializing_if: null when absent. */
-	json_object_object_add(o, "init-data", init);
-	json_object_object_add(o, "runtime-data", rd);
-	json_object_object_add(o, "tee-evidence", te);
-	*ret = steal_ptr(o);
-	return 0;
+	r = buf_append_str(out, "{\"init-data\":");
+	if (r >= 0)
+		r = json_append(init, out);
+	if (r >= 0)
+		r = buf_append_str(out, ",\"runtime-data\":");
+	if (r >= 0)
+		r = json_append(rd, out);
+	if (r >= 0)
+		r = buf_append_str(out, ",\"tee-evidence\":{\"primary_evidence\":");
+	if (r >= 0)
+		r = buf_append(out, evidence->data, evidence->len);
+	/* No additional attesters yet: the empty string, as upstream without devices. */
+	if (r >= 0)
+		r = buf_append_str(out, ",\"additional_evidence\":\"\"}}");
+	return r;
 }
 
 /* One handshake: /auth, evidence, /attest. *ret_token is a new string. */
@@ -242,7 +241,8 @@ static int rcar_handshake(struct rcar *s, char **ret_token, struct aa_token_erro
 {
 	_cleanup_(http_resp_done) struct http_resp resp = HTTP_RESP_INIT(AA_TOKEN_BODY_MAX);
 	_cleanup_(json_object_putp) json_object *req = NULL, *challenge = NULL, *ev = NULL,
-						*att = NULL, *answer = NULL;
+						*answer = NULL;
+	_cleanup_(buf_done) struct buf body = BUF_INIT(2 * JSON_DEFAULT_MAX_SIZE);
 	_cleanup_(buf_done) struct buf evidence = BUF_INIT(JSON_DEFAULT_MAX_SIZE);
 	uint8_t digest[DIGEST_MAX_SIZE];
 	json_object *extra;
@@ -252,9 +252,11 @@ static int rcar_handshake(struct rcar *s, char **ret_token, struct aa_token_erro
 	int r;
 
 	r = build_request(s->primary->name, &req);
+	if (r >= 0)
+		r = json_append(req, &body);
 	if (r < 0)
 		return r;
-	r = post_json(s, "auth", req, &resp);
+	r = post(s, "auth", &body, &resp);
 	if (r < 0)
 		return transport_error("auth", r, &resp, err);
 	if (resp.status != 200)
@@ -291,10 +293,11 @@ static int rcar_handshake(struct rcar *s, char **ret_token, struct aa_token_erro
 		return aa_token_fail(err, r, "the %s attester's evidence is not JSON",
 				     s->primary->name);
 
-	r = build_attestation(s, nonce, ev, &att);
+	buf_reset(&body);
+	r = build_attestation(s, nonce, &evidence, &body);
 	if (r < 0)
 		return r;
-	r = post_json(s, "attest", att, &resp);
+	r = post(s, "attest", &body, &resp);
 	if (r < 0)
 		return transport_error("attest", r, &resp, err);
 	if (resp.status != 200)

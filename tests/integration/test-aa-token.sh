@@ -16,7 +16,7 @@ command -v openssl >/dev/null || skip_all "openssl missing"
 command -v curl >/dev/null || skip_all "curl missing"
 unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY AA_KBC_PARAMS
 
-plan 52
+plan 55
 
 # --- resources and a test CA with a server certificate for 127.0.0.1
 R=$T_TMP/repo
@@ -117,6 +117,22 @@ done
 [ "$(stat 'd["last_auth"]["version"], d["last_auth"]["tee"], d["last_auth"]["extra-params"]')" = "('0.4.0', 'sample', {'supported-hash-algorithms': ['sha256', 'sha384', 'sha512', 'sm3']})" ] &&
 	ok "Request: version 0.4.0, tee sample, supported-hash-algorithms" || not_ok "Request $(stat 'd["last_auth"]')"
 [ "$(stat 'd["last_hash"]')" = sha384 ] && ok "report data hashed with SHA-384 by default" || not_ok "hash $(stat 'd["last_hash"]')"
+
+# --- the background-check path (session cookie), with an independent Python client and
+# JWE decryption by python3-jwcrypto
+RCARPY=$TOP_SRCDIR/tests/integration/helpers/kbs-rcar.py
+if "$PY" -c 'import jwcrypto' 2>/dev/null; then
+	RC=0; "$PY" "$RCARPY" "$K" default/key/1 --attest-twice >"$T_TMP/res" 2>"$T_TMP/tok.err" || RC=$?
+	expect "cookie session: resource without a token, jwcrypto decrypts it" cmp -s "$T_TMP/res" "$R/default/key/1"
+	expect "... and a second attest returned the session's token" [ "$RC" = 0 ]
+	kcfg '{"session_seconds":1}'
+	RC=0; "$PY" "$RCARPY" "$K" default/key/1 --sleep 1.3 >"$T_TMP/res" 2>"$T_TMP/tok.err" || RC=$?
+	expect "expired cookie session: 401 TokenNotFound" eval '[ "$RC" = 1 ] && grep -q "status 401 .*/TokenNotFound" "$T_TMP/res"'
+	kcfg '{"session_seconds":300}'
+else
+	skip "python3-jwcrypto missing"; skip "python3-jwcrypto missing"; skip "python3-jwcrypto missing"
+fi
+[ "$(stat 'd["attest_ok"]')" = 4 ] && kreset
 
 # --- resources refused
 res() { RC=0; "$CLI" resource --token "$T_TMP/tok-p256.json" --url "$K/kbs/v0/resource/$1" >"$T_TMP/res" 2>"$T_TMP/tok.err" || RC=$?; ERR=$(cat "$T_TMP/tok.err"); }

@@ -132,7 +132,6 @@ if "$PY" -c 'import jwcrypto' 2>/dev/null; then
 else
 	skip "python3-jwcrypto missing"; skip "python3-jwcrypto missing"; skip "python3-jwcrypto missing"
 fi
-[ "$(stat 'd["attest_ok"]')" = 4 ] && kreset
 
 # --- resources refused
 res() { RC=0; "$CLI" resource --token "$T_TMP/tok-p256.json" --url "$K/kbs/v0/resource/$1" >"$T_TMP/res" 2>"$T_TMP/tok.err" || RC=$?; ERR=$(cat "$T_TMP/tok.err"); }

@@ -28,7 +28,7 @@ setup() { # DIR NATIVE-FILE MESON-ARGS...
 rc=0
 setup build "$musl/meson-native.ini" --buildtype=minsize -Ddebug=false -Db_staticpic=false --werror
 ninja -C build
-meson test -C build --print-errorlogs --num-processes 2 || rc=1
+meson test -C build --print-errorlogs --num-processes 2 --no-suite torture || rc=1
 
 setup build-asan "$glibc/meson-native-clang.ini" --buildtype=debug --werror \
 	-Db_lto=false -Dstatic=false -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true

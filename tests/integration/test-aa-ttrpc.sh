@@ -4,7 +4,7 @@
 # spoken by the real Go ttrpc client and by raw frames (upstream.md §1.2 worked example).
 . "$(dirname "$0")/lib.sh"
 [ -n "${GO_TTRPC_CALL:-}" ] || skip_all "${GO_TTRPC_SKIP:-Go ttrpc helpers not built}"
-plan 19
+plan 20
 svc=attestation_agent.AttestationAgentService
 sock=$T_TMP/run/aa/attestation-agent.sock
 call() { "$GO_TTRPC_CALL" -sock "$sock" -service $svc "$@"; }
@@ -31,8 +31,10 @@ expect_output "GetAdditionalEvidence is empty" "" call -method GetAdditionalEvid
 expect_output "GetAdditionalTees is empty" "" call -method GetAdditionalTees
 expect_output "ExtendRuntimeMeasurement without eventlog: NOT_ENABLED" "0802" \
 	call -method ExtendRuntimeMeasurement -req-hex 0a016412016f1a0163
-expect_output "BindInitData is NOT_FOUND as upstream" \
-	"status 5 /$svc/BindInitData is not supported" call -method BindInitData
+expect_output "BindInitData on a TEE without binding answers OK" "" \
+	call -method BindInitData -req-hex 0a0400112233
+expect_output "BindInitData without a digest is INVALID_ARGUMENT" \
+	"status 3 init-data digest must be 1 to 64 bytes" call -method BindInitData
 expect_output "GetToken failure is INTERNAL with upstream's text" \
 	"status 13 [ERROR:attestation-agent] AA-KBC get token failed" \
 	call -method GetToken -req-hex 0a036b6273

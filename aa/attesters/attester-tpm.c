@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The TPM attester (guest-components attester/src/tpm/{mod,utils}.rs; upstream.md §3.2):
- * evidence {"tpm_quote":{"signature","message","pcrs"},"ak_public"} from a quote by the
+ * evidence {"ak_public","tpm_quote":{"message","pcrs","signature"}} from a quote by the
  * pre-provisioned RSA AK at $AA_TPM_AK_HANDLE (default 0x81010002) on $AA_TPM_DEVICE or
  * /dev/tpm0..2 ($COCOBOX_TPM_TCTI overrides the device for tests, see tpm.h). Runtime
  * measurement and init-data binding extend SHA-256 PCRs. Upstream's TPM attester has no
@@ -91,15 +91,16 @@ static int tpm_evidence(const uint8_t *report_data, size_t n, struct buf *out)
 	if (r < 0)
 		return r;
 
-	r = buf_append_str(out, "{\"tpm_quote\":");
-	if (r == 0)
-		r = tpm_quote_json(&q, false, out);
-	if (r == 0)
-		r = buf_append_str(out, ",\"ak_public\":\"");
+	/* Keys sorted, as serde_json::Value prints upstream's evidence. */
+	r = buf_append_str(out, "{\"ak_public\":\"");
 	if (r == 0)
 		r = b64_encode(B64_STD, der.data, der.len, out);
 	if (r == 0)
-		r = buf_append_str(out, "\"}");
+		r = buf_append_str(out, "\",\"tpm_quote\":");
+	if (r == 0)
+		r = tpm_quote_json(&q, false, out);
+	if (r == 0)
+		r = buf_put_u8(out, '}');
 	return r;
 }
 

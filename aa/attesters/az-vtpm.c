@@ -162,22 +162,29 @@ int az_vtpm_evidence_json(const struct tpm_quote *q, const uint8_t *hcl, size_t 
 			  const char *last_key, const uint8_t *last, size_t last_len,
 			  struct buf *out)
 {
+	/* Keys sorted, as serde_json::Value prints upstream's evidence: hcl_report, then
+	 * td_quote before tpm_quote, or vcek after it, then version. Only fixed keys, no
+	 * escaping needed. */
+	bool last_first = strcmp(last_key, "tpm_quote") < 0;
 	int r;
 
-	/* Struct order of upstream's Evidence; only fixed keys, no escaping needed. */
-	r = buf_append_str(out, "{\"version\":2,\"tpm_quote\":");
-	if (r == 0)
-		r = tpm_quote_json(q, true, out);
-	if (r == 0)
-		r = buf_append_str(out, ",\"hcl_report\":\"");
+	r = buf_append_str(out, "{\"hcl_report\":\"");
 	if (r == 0)
 		r = b64_encode(B64_URL, hcl, hcl_len, out);
-	if (r == 0)
+	if (r == 0 && last_first)
 		r = buf_appendf(out, "\",\"%s\":\"", last_key);
-	if (r == 0)
+	if (r == 0 && last_first)
 		r = b64_encode(B64_URL, last, last_len, out);
 	if (r == 0)
-		r = buf_append_str(out, "\"}");
+		r = buf_append_str(out, "\",\"tpm_quote\":");
+	if (r == 0)
+		r = tpm_quote_json(q, true, out);
+	if (r == 0 && !last_first)
+		r = buf_appendf(out, ",\"%s\":\"", last_key);
+	if (r == 0 && !last_first)
+		r = b64_encode(B64_URL, last, last_len, out);
+	if (r == 0)
+		r = buf_append_str(out, last_first ? ",\"version\":2}" : "\",\"version\":2}");
 	return r;
 }
 

@@ -685,12 +685,9 @@ int tpm_quote_json(const struct tpm_quote *q, bool hex, struct buf *out)
 {
 	int r;
 
-	/* Field order of upstream's TpmQuote structs; hex and base64 need no escaping. */
-	r = buf_append_str(out, "{\"signature\":\"");
-	if (r == 0)
-		r = append_bytes(out, hex, hex ? &q->rsa_sig : &q->signature);
-	if (r == 0)
-		r = buf_append_str(out, "\",\"message\":\"");
+	/* Keys sorted: upstream's evidence goes through serde_json::Value, whose map is
+	 * ordered by key. Hex and base64 need no escaping. */
+	r = buf_append_str(out, "{\"message\":\"");
 	if (r == 0)
 		r = append_bytes(out, hex, &q->attest);
 	if (r == 0)
@@ -703,6 +700,10 @@ int tpm_quote_json(const struct tpm_quote *q, bool hex, struct buf *out)
 			r = buf_put_u8(out, '"');
 	}
 	if (r == 0)
-		r = buf_append_str(out, "]}");
+		r = buf_append_str(out, "],\"signature\":\"");
+	if (r == 0)
+		r = append_bytes(out, hex, hex ? &q->rsa_sig : &q->signature);
+	if (r == 0)
+		r = buf_append_str(out, "\"}");
 	return r;
 }

@@ -78,8 +78,8 @@ import base64, hashlib, json, re, sys
 text = open(sys.argv[1]).read().strip()
 e = json.loads(text)
 q = e["tpm_quote"]
-assert list(e) == ["tpm_quote", "ak_public"], list(e)
-assert list(q) == ["signature", "message", "pcrs"], list(q)
+assert list(e) == ["ak_public", "tpm_quote"], list(e)
+assert list(q) == ["message", "pcrs", "signature"], list(q)
 assert len(q["pcrs"]) == 24 and all(re.fullmatch("[0-9a-f]{64}", p) for p in q["pcrs"])
 msg = base64.b64decode(q["message"], validate=True)
 sig = base64.b64decode(q["signature"], validate=True)
@@ -200,10 +200,10 @@ else
 import base64, hashlib, json, re, sys
 e = json.loads(open(sys.argv[1]).read())
 d = sys.argv[2]
-assert list(e) == ["version", "tpm_quote", "hcl_report", "vcek"], list(e)
+assert list(e) == ["hcl_report", "tpm_quote", "vcek", "version"], list(e)
 assert e["version"] == 2
 q = e["tpm_quote"]
-assert list(q) == ["signature", "message", "pcrs"]
+assert list(q) == ["message", "pcrs", "signature"]
 for k in ("signature", "message"):
     assert re.fullmatch("([0-9a-f]{2})+", q[k]), k
 assert len(q["pcrs"]) == 24 and all(re.fullmatch("[0-9a-f]{64}", p) for p in q["pcrs"])
@@ -257,7 +257,7 @@ EOF
 import base64, json, sys
 e = json.loads(open(sys.argv[1]).read())
 d = sys.argv[2]
-assert list(e) == ["version", "tpm_quote", "hcl_report", "td_quote"], list(e)
+assert list(e) == ["hcl_report", "td_quote", "tpm_quote", "version"], list(e)
 assert e["version"] == 2
 hcl = base64.urlsafe_b64decode(e["hcl_report"])
 assert hcl == open(d + "/hcl-tdx.bin", "rb").read(), "hcl_report"

@@ -1,0 +1,5 @@
+#include "tests/unit/tests.h"
+static void test_x(void)
+{
+}
+TESTS(test_x)

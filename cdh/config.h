@@ -108,7 +108,9 @@ struct cdh_config_env {
  * "<path>:<line>:<column>: <what>" when the place is known, goes to err (may be NULL). */
 int cdh_config_load(const char *path, const struct cdh_config_env *env, struct cdh_config **ret,
 		    struct buf *err);
-/* The file part alone, from text (for fuzzing and tests); name is used in messages. */
+/* The file part alone, from text (for fuzzing and tests): defaults, the TOML, and for an
+ * absent [image] the kernel cmdline's image settings; none of the overrides
+ * cdh_config_load() then applies, and no credential check. name is used in messages. */
 int cdh_config_parse(const char *name, const char *text, size_t len,
 		     const struct cdh_config_env *env, struct cdh_config **ret, struct buf *err);
 struct cdh_config *cdh_config_free(struct cdh_config *c);

@@ -122,8 +122,8 @@ static int decode_std(const char *what, const char *s, struct buf *out, struct c
 	return 0;
 }
 
-int cdh_annotation_packet_unwrap(const struct cdh_kms *kms, const void *packet, size_t n,
-				 struct secret **ret, struct cdh_error *err)
+int cdh_keyprovider_unwrap_packet(const struct cdh_kms *kms, const void *packet, size_t n,
+				  struct secret **ret, struct cdh_error *err)
 {
 	_cleanup_(json_object_putp) json_object *j = NULL;
 	_cleanup_(resource_uri_freep) struct resource_uri *uri = NULL;
@@ -238,7 +238,7 @@ int cdh_keyprovider_unwrap_key(const struct cdh_kms *kms, const void *in, size_t
 		return r;
 	if (ret_parse_failed)
 		*ret_parse_failed = false;
-	r = cdh_annotation_packet_unwrap(kms, annotation.data, annotation.len, &opts, err);
+	r = cdh_keyprovider_unwrap_packet(kms, annotation.data, annotation.len, &opts, err);
 	if (r < 0)
 		return r;
 

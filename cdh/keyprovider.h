@@ -42,8 +42,8 @@ int cdh_keyprovider_unwrap_key(const struct cdh_kms *kms, const void *in, size_t
 
 /* Unwraps one AnnotationPacket JSON text (already base64-decoded) into the layer key
  * options (optsdata). Same errors as above. */
-int cdh_annotation_packet_unwrap(const struct cdh_kms *kms, const void *packet, size_t n,
-				 struct secret **ret, struct cdh_error *err);
+int cdh_keyprovider_unwrap_packet(const struct cdh_kms *kms, const void *packet, size_t n,
+				  struct secret **ret, struct cdh_error *err);
 
 /* The request ocicrypt sends for UnWrapKey with the given base64 annotation, in Go
  * ocicrypt's member order; appended to out (tests, the in-process image client). */

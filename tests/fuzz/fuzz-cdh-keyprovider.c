@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	out = secret_free(out);
 
-	r = cdh_annotation_packet_unwrap(&kms, data, size, &out, &err);
+	r = cdh_keyprovider_unwrap_packet(&kms, data, size, &out, &err);
 	if (r >= 0 && !out)
 		__builtin_trap();
 	out = secret_free(out);

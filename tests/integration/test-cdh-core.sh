@@ -15,7 +15,7 @@ DRV=${CDH_CORE_DRIVER:-$TOP_BUILDDIR/tests/integration/helpers/cdh-core-driver}
 "$PY" -c 'import jwcrypto, cryptography' 2>/dev/null ||
 	skip_all "python3-jwcrypto/python3-cryptography not installed"
 
-plan 19
+plan 25
 D=$T_TMP/fx
 mkdir -p "$D" "$T_TMP/keys"
 check "python makes the fixtures" "$PY" "$GEN" "$D"
@@ -109,5 +109,18 @@ fi
 "$DRV" unseal "$T_TMP/keys" "$RES" "$T_TMP/env.sealed" >"$T_TMP/env.out" 2>"$T_TMP/err"
 if cmp -s "$T_TMP/env.out" "$T_TMP/env.plain"; then ok "our envelope secret unseals"; else
 	not_ok "our envelope secret unseals"; sed 's/^/# /' "$T_TMP/err"; fi
+
+# cdh-tool seal refusals: exit 1 and nothing on stdout.
+"$PY" -c 'from jwcrypto import jwk; open("'"$T_TMP"'/p384.jwk", "w").write(jwk.JWK.generate(kty="EC", crv="P-384").export_private())'
+expect_exit "seal refuses a P-384 key" 1 "$COCOBOX" cdh-tool seal vault --kid k \
+	--key-file "$T_TMP/p384.jwk" --resource-uri kbs:///a/b/c
+expect_exit "seal refuses a public key" 1 "$COCOBOX" cdh-tool seal vault --kid k \
+	--key-file "$T_TMP/keys/ours" --resource-uri kbs:///a/b/c
+expect_exit "seal vault refuses a bad resource URI" 1 "$COCOBOX" cdh-tool seal vault --kid k \
+	--key-file "$T_TMP/sign.jwk" --resource-uri kbs:///a/../c
+expect_exit "seal refuses non-object annotations" 1 "$COCOBOX" cdh-tool seal vault --kid k \
+	--key-file "$T_TMP/sign.jwk" --resource-uri kbs:///a/b/c --annotations '[1]'
+expect_exit "seal envelope refuses a 16-byte DEK" 1 sh -c "head -c 16 /dev/zero >'$T_TMP/dek16'; '$COCOBOX' cdh-tool seal envelope --kid k --key-file '$T_TMP/sign.jwk' --provider test --key-id k1 --encrypted-key-file '$T_TMP/dek16' --dek-file '$T_TMP/dek16' --file-path '$T_TMP/env.plain'"
+expect_exit "seal --help" 0 "$COCOBOX" cdh-tool seal --help
 
 done_testing

@@ -490,6 +490,37 @@ static void test_ocicrypt(void)
 	ASSERT_OK(cdh_config_write_ocicrypt_config(c, dir));
 }
 
-TESTS(setup, test_upstream_full, test_every_key, test_minimal_defaults, test_types_and_positions,
-      test_credential_paths, test_load_overrides, test_no_file_fallbacks, test_image_cmdline,
-      test_aa_kbc_params, test_ocicrypt, cleanup)
+/* upstream's shipped example config and its test config load as they are */
+static void test_upstream_files(void)
+{
+	_cleanup_(buf_done) struct buf err = BUF_INIT(4096);
+	struct cdh_config *c = NULL;
+	int r;
+
+	set_cmdline("");
+	r = cdh_config_load(TEST_DATA_DIR "/upstream-example.config.toml", &env, &c, &err);
+	if (r < 0)
+		FAIL_("%d %s", r, buf_str(&err));
+	ASSERT_STREQ(c->kbc_name, "cc_kbc");
+	ASSERT_STREQ(c->kbc_url, "http://example.io:8080");
+	ASSERT_TRUE(startswith(c->kbs_cert, "-----BEGIN CERTIFICATE-----\n"));
+	ASSERT_EQ(c->n_credentials, 2);
+	ASSERT_STREQ(c->credentials[1].resource_uri, "kbs:///default/test/file");
+	ASSERT_STREQ(c->image.registry_configuration_uri,
+		     "kbs:///default/registry-configuration/test");
+	ASSERT_TRUE(c->image.n_registries >= 2);
+	ASSERT_STREQ(c->image.registries[0].prefix, "example.com/banned");
+	ASSERT_TRUE(c->image.registries[0].blocked);
+	c = cdh_config_free(c);
+
+	r = cdh_config_load(TEST_DATA_DIR "/upstream-cdh.toml", &env, &c, &err);
+	if (r < 0)
+		FAIL_("%d %s", r, buf_str(&err));
+	ASSERT_STREQ(c->kbc_url, "null");
+	ASSERT_EQ(c->image.max_concurrent_layer_downloads_per_image, 4);
+	c = cdh_config_free(c);
+}
+
+TESTS(setup, test_upstream_files, test_upstream_full, test_every_key, test_minimal_defaults,
+      test_types_and_positions, test_credential_paths, test_load_overrides, test_no_file_fallbacks,
+      test_image_cmdline, test_aa_kbc_params, test_ocicrypt, cleanup)

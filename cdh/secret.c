@@ -53,6 +53,8 @@ static int read_local_key(const char *dir, const char *kid, struct buf *out, str
 		return cdh_error_set(err, r, "sealed secret: cannot open key '%s': %s", kid,
 				     strerror(-r));
 	r = buf_read_fd(out, fd);
+	if (r == -EISDIR)
+		return cdh_error_set(err, -ENOKEY, "sealed secret: key '%s' is a directory", kid);
 	if (r < 0)
 		return cdh_error_set(err, r, "sealed secret: cannot read key '%s': %s", kid,
 				     strerror(-r));

@@ -304,6 +304,11 @@ static void test_kids(void)
 	expect_err(&opts, buf_str(&s), -EPERM, NULL);
 	seal_text("..", buf_str(&payload), &s);
 	expect_err(&opts, buf_str(&s), -EPERM, NULL);
+	/* directories are not keys */
+	seal_text(".", buf_str(&payload), &s);
+	expect_err(&opts, buf_str(&s), -ENOKEY, "directory");
+	seal_text("sub", buf_str(&payload), &s);
+	expect_err(&opts, buf_str(&s), -ENOKEY, "directory");
 	/* a symlink in the dir pointing out resolves inside it, and finds nothing */
 	seal_text("escape", buf_str(&payload), &s);
 	expect_err(&opts, buf_str(&s), -ENOKEY, NULL);

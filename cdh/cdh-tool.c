@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cdh-tool: CLI over the CDH socket with upstream's ttrpc-cdh-tool commands and flags
  * (guest-components confidential-data-hub/hub/src/bin/ttrpc-cdh-tool.rs). */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <strings.h>
 
+#include "cdh/secret.h"
 #include "common/applet.h"
+#include "common/crypto.h"
+#include "common/fs.h"
+#include "common/jose.h"
+#include "common/json-util.h"
 #include "common/log.h"
 
 #define CDH_DEFAULT_SOCK "unix:///run/confidential-containers/cdh.sock"
@@ -26,7 +33,9 @@ static void help(void)
 	    "  secure-mount -s, --storage-path <PATH>      mount the Storage object (JSON) in "
 	    "PATH\n"
 	    "  pull-image -i, --image-url <REF> -b, --bundle-path <DIR>\n"
-	    "                                              pull an image into a bundle\n\n"
+	    "                                              pull an image into a bundle\n"
+	    "  seal vault|envelope ...                     make a sealed secret locally, no CDH\n"
+	    "                                              (see 'cdh-tool seal --help')\n\n"
 	    "Options:\n"
 	    "  -s, --socket <ADDR>   CDH address [default: %s]\n"
 	    "  -t, --timeout <SECS>  request timeout [default: 50]\n"
@@ -68,6 +77,260 @@ static int parse_argv(int argc, char **argv, struct cdh_tool_args *a)
 	return 1;
 }
 
+/* ---- seal: sealed secrets made offline (upstream's secret_cli "seal", §5.4) ---- */
+
+#define SEAL_FILE_MAX (4u << 20)
+
+struct seal_args {
+	const char *kid, *key_file;
+	const char *resource_uri, *provider, *provider_settings, *annotations;
+	const char *key_id, *encrypted_key_file, *dek_file, *file_path, *wrap_type;
+};
+
+static void seal_help(void)
+{
+	printf("Usage: cdh-tool seal vault --kid <KID> --key-file <JWK> --resource-uri <URI>\n"
+	       "                          [--provider kbs] [--provider-settings <JSON>]\n"
+	       "                          [--annotations <JSON>]\n"
+	       "       cdh-tool seal envelope --kid <KID> --key-file <JWK> --provider <NAME>\n"
+	       "                          --key-id <ID> --encrypted-key-file <FILE>\n"
+	       "                          --dek-file <FILE> --file-path <FILE>\n"
+	       "                          [--wrap-type A256GCM|A256CTR]\n"
+	       "                          [--provider-settings <JSON>] [--annotations <JSON>]\n\n"
+	       "Prints 'sealed.<JWS>' signed with ES256. The CDH finds the verification key by\n"
+	       "the kid: a KBS resource URI (the JWK is fetched) or a file name under\n"
+	       "%s.\n\n"
+	       "  --kid <KID>                 key id written into the JWS header\n"
+	       "  --key-file <FILE>           EC P-256 private key (JWK or PEM) to sign with\n"
+	       "  --resource-uri <URI>        vault: the secret's name (kbs:///repo/type/tag)\n"
+	       "  --provider <NAME>           vault: default kbs; envelope: the KMS (aliyun, aws,\n"
+	       "                              ehsm, ...)\n"
+	       "  --key-id <ID>               envelope: the KMS key that wrapped the DEK\n"
+	       "  --encrypted-key-file <FILE> envelope: the DEK as the KMS encrypted it (raw)\n"
+	       "  --dek-file <FILE>           envelope: the 32-byte DEK itself (raw)\n"
+	       "  --file-path <FILE>          envelope: the plaintext to seal\n"
+	       "  --wrap-type <TYPE>          envelope: A256GCM (default, 12-byte IV) or A256CTR\n"
+	       "  --provider-settings <JSON>  JSON object (default {})\n"
+	       "  --annotations <JSON>        JSON object (default {})\n"
+	       "  -h, --help                  print this help\n",
+	       CDH_SEALED_SECRET_DIR);
+}
+
+static int seal_parse_argv(int argc, char **argv, struct seal_args *a)
+{
+	enum {
+		ARG_KID = 0x100,
+		ARG_KEY_FILE,
+		ARG_RESOURCE_URI,
+		ARG_PROVIDER,
+		ARG_PROVIDER_SETTINGS,
+		ARG_ANNOTATIONS,
+		ARG_KEY_ID,
+		ARG_ENCRYPTED_KEY_FILE,
+		ARG_DEK_FILE,
+		ARG_FILE_PATH,
+		ARG_WRAP_TYPE,
+	};
+	static const struct option options[] = {
+		{ "kid", required_argument, NULL, ARG_KID },
+		{ "key-file", required_argument, NULL, ARG_KEY_FILE },
+		{ "resource-uri", required_argument, NULL, ARG_RESOURCE_URI },
+		{ "provider", required_argument, NULL, ARG_PROVIDER },
+		{ "provider-settings", required_argument, NULL, ARG_PROVIDER_SETTINGS },
+		{ "annotations", required_argument, NULL, ARG_ANNOTATIONS },
+		{ "key-id", required_argument, NULL, ARG_KEY_ID },
+		{ "encrypted-key-file", required_argument, NULL, ARG_ENCRYPTED_KEY_FILE },
+		{ "dek-file", required_argument, NULL, ARG_DEK_FILE },
+		{ "file-path", required_argument, NULL, ARG_FILE_PATH },
+		{ "wrap-type", required_argument, NULL, ARG_WRAP_TYPE },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char **dst[] = {
+		[ARG_KID - ARG_KID] = &a->kid,
+		[ARG_KEY_FILE - ARG_KID] = &a->key_file,
+		[ARG_RESOURCE_URI - ARG_KID] = &a->resource_uri,
+		[ARG_PROVIDER - ARG_KID] = &a->provider,
+		[ARG_PROVIDER_SETTINGS - ARG_KID] = &a->provider_settings,
+		[ARG_ANNOTATIONS - ARG_KID] = &a->annotations,
+		[ARG_KEY_ID - ARG_KID] = &a->key_id,
+		[ARG_ENCRYPTED_KEY_FILE - ARG_KID] = &a->encrypted_key_file,
+		[ARG_DEK_FILE - ARG_KID] = &a->dek_file,
+		[ARG_FILE_PATH - ARG_KID] = &a->file_path,
+		[ARG_WRAP_TYPE - ARG_KID] = &a->wrap_type,
+	};
+	int c;
+
+	*a = (struct seal_args){};
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0) {
+		if (c == 'h') {
+			seal_help();
+			return 0;
+		}
+		if (c < ARG_KID || c > ARG_WRAP_TYPE)
+			return -EINVAL;
+		*dst[c - ARG_KID] = optarg;
+	}
+	if (optind < argc)
+		return log_error_errno(-EINVAL, "seal: unexpected argument '%s'.", argv[optind]);
+	if (!a->kid || !a->key_file)
+		return log_error_errno(-EINVAL, "seal: --kid and --key-file are required.");
+	return 1;
+}
+
+static int read_whole(const char *path, struct buf *b)
+{
+	int r = fs_read_file(AT_FDCWD, path, b);
+
+	if (r < 0)
+		return log_error_errno(r, "Failed to read '%s': %m", path);
+	return 0;
+}
+
+static int parse_object_arg(const char *flag, const char *s, json_object **ret)
+{
+	json_object *j = NULL;
+
+	if (!s)
+		return 0;
+	if (json_parse(s, strlen(s), SEAL_FILE_MAX, JSON_DEFAULT_MAX_DEPTH, &j, NULL) < 0 || !j ||
+	    !json_object_is_type(j, json_type_object)) {
+		json_object_put(j);
+		return log_error_errno(-EINVAL, "seal: %s must be a JSON object.", flag);
+	}
+	*ret = j;
+	return 0;
+}
+
+static int load_signing_key(const char *path, struct crypto_pk **ret)
+{
+	_cleanup_(buf_done_wipe) struct buf b = BUF_INIT(SEAL_FILE_MAX);
+	int r;
+
+	r = read_whole(path, &b);
+	if (r < 0)
+		return r;
+	r = jose_jwk_import(buf_str(&b), b.len, ret);
+	if (r < 0)
+		r = crypto_pk_import(b.data, b.len, ret);
+	if (r < 0)
+		return log_error_errno(r, "seal: '%s' is neither a JWK nor a PEM/DER key: %m",
+				       path);
+	return 0;
+}
+
+static int seal_envelope_payload(const struct seal_args *a, json_object *settings,
+				 json_object *annotations, struct buf *payload)
+{
+	_cleanup_(buf_done_wipe) struct buf dek = BUF_INIT(64), data = BUF_INIT(SEAL_FILE_MAX);
+	_cleanup_(buf_done) struct buf ek = BUF_INIT(SEAL_FILE_MAX),
+				       enc = BUF_INIT(SEAL_FILE_MAX + 64);
+	enum wrap_type wt = WRAP_A256GCM;
+	uint8_t iv[16];
+	int r;
+
+	if (!a->provider || !a->key_id || !a->encrypted_key_file || !a->dek_file || !a->file_path)
+		return log_error_errno(-EINVAL, "seal envelope: --provider, --key-id, "
+						"--encrypted-key-file, --dek-file and --file-path "
+						"are required.");
+	if (a->wrap_type && wrap_type_from_string(a->wrap_type, &wt) < 0)
+		return log_error_errno(-EINVAL, "seal envelope: unknown --wrap-type '%s'.",
+				       a->wrap_type);
+	if ((r = read_whole(a->dek_file, &dek)) < 0 ||
+	    (r = read_whole(a->encrypted_key_file, &ek)) < 0 ||
+	    (r = read_whole(a->file_path, &data)) < 0)
+		return r;
+	if (dek.len != WRAP_KEY_SIZE)
+		return log_error_errno(-EINVAL, "seal envelope: the DEK must be %d bytes, not %zu.",
+				       WRAP_KEY_SIZE, dek.len);
+	r = crypto_random(iv, wrap_type_iv_size(wt));
+	if (r < 0)
+		return log_error_errno(r, "seal envelope: no random IV: %m");
+	r = wrap_encrypt(wt, dek.data, dek.len, iv, wrap_type_iv_size(wt), data.data, data.len,
+			 &enc);
+	if (r < 0)
+		return log_error_errno(r, "seal envelope: encryption failed: %m");
+	r = cdh_secret_envelope_json(
+	    &(struct cdh_secret_envelope){
+		.key_id = a->key_id,
+		.encrypted_key = ek.data,
+		.encrypted_key_len = ek.len,
+		.encrypted_data = enc.data,
+		.encrypted_data_len = enc.len,
+		.wrap_type = wt,
+		.iv = iv,
+		.iv_len = wrap_type_iv_size(wt),
+		.provider = a->provider,
+		.provider_settings = settings,
+		.annotations = annotations,
+	    },
+	    payload);
+	if (r < 0)
+		return log_error_errno(r, "seal envelope: %m");
+	return 0;
+}
+
+static int seal(int argc, char **argv)
+{
+	_cleanup_(json_object_putp) json_object *settings = NULL, *annotations = NULL;
+	_cleanup_(buf_done) struct buf payload = BUF_INIT(2 * SEAL_FILE_MAX),
+				       out = BUF_INIT(4 * SEAL_FILE_MAX);
+	_cleanup_pk_ struct crypto_pk *key = NULL;
+	struct seal_args a;
+	const char *type;
+	int r;
+
+	if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+		seal_help();
+		return argc < 2 ? -EINVAL : 0;
+	}
+	type = argv[1];
+	if (!streq(type, "vault") && !streq(type, "envelope"))
+		return log_error_errno(-EINVAL, "seal: unknown type '%s' (vault or envelope).",
+				       type);
+	r = seal_parse_argv(argc - 1, argv + 1, &a);
+	if (r <= 0)
+		return r;
+	if ((r = parse_object_arg("--provider-settings", a.provider_settings, &settings)) < 0 ||
+	    (r = parse_object_arg("--annotations", a.annotations, &annotations)) < 0)
+		return r;
+	r = load_signing_key(a.key_file, &key);
+	if (r < 0)
+		return r;
+
+	if (streq(type, "vault")) {
+		if (!a.resource_uri)
+			return log_error_errno(-EINVAL, "seal vault: --resource-uri is required.");
+		/* The kbs getter takes the name as a resource URI: catch a typo here. */
+		if ((!a.provider || strcasecmp(a.provider, "kbs") == 0) &&
+		    !resource_uri_is_valid(a.resource_uri))
+			return log_error_errno(
+			    -EINVAL, "seal vault: '%s' is not a KBS resource URI.", a.resource_uri);
+		r = cdh_secret_vault_json(&(struct cdh_secret_vault){ .name = a.resource_uri,
+								      .provider = a.provider,
+								      .provider_settings = settings,
+								      .annotations = annotations },
+					  &payload);
+		if (r < 0)
+			return log_error_errno(r, "seal vault: %m");
+	} else {
+		r = seal_envelope_payload(&a, settings, annotations, &payload);
+		if (r < 0)
+			return r;
+	}
+
+	r = cdh_secret_seal(key, a.kid, payload.data, payload.len, &out);
+	if (r == -ENOKEY)
+		return log_error_errno(r, "seal: '%s' must be an EC P-256 private key.",
+				       a.key_file);
+	if (r < 0)
+		return log_error_errno(r, "seal: signing failed: %m");
+	if (printf("%s\n", buf_str(&out)) < 0 || fflush(stdout) != 0)
+		return log_error_errno(-EIO, "seal: cannot write the result: %m");
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
 	struct cdh_tool_args args;
@@ -75,6 +338,8 @@ static int run(int argc, char **argv)
 
 	if (r <= 0)
 		return r;
+	if (streq(argv[optind], "seal"))
+		return seal(argc - optind, argv + optind);
 	return log_error_errno(-EOPNOTSUPP, "cdh-tool: not built yet.");
 }
 

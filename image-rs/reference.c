@@ -225,9 +225,11 @@ int reference_parse(const char *s, struct reference **ret, const char **ret_reas
 	namelen = at ? (size_t) (at - s) : n;
 	if (at) {
 		digest = at + 1;
-		r = check_digest(digest, &reason);
+		const char *why;
+
 		/* a malformed digest is a format error before any length check */
-		if (r < 0 && streq(reason, "invalid reference format"))
+		r = check_digest(digest, &why);
+		if (r < 0 && streq(why, "invalid reference format"))
 			goto invalid;
 	}
 	/* The tag follows the last ':' that has no '/' after it (a ':' before a '/' is a

@@ -68,10 +68,12 @@ struct manifest {
 	size_t n_entries;
 };
 
-/* Parses a manifest or index. content_type (the response's Content-Type, may be NULL)
- * is used when the document has no mediaType member; when both are present they must
- * agree. Requires schemaVersion 2. -EBADMSG for malformed JSON, a missing or malformed
- * member, a bad digest, a size past MANIFEST_MAX_BLOB_SIZE, more than
+/* Parses a manifest or index. The document's mediaType decides; content_type (the
+ * response's Content-Type, may be NULL) only fills in for a document without one, and
+ * without either an OCI document is told apart by its "manifests" member. Requires
+ * schemaVersion 2. -EBADMSG for malformed JSON, a missing or malformed member (mediaType,
+ * digest and size of every descriptor; os and architecture of a platform), a bad digest,
+ * a size past MANIFEST_MAX_BLOB_SIZE (config: IMAGE_CONFIG_MAX), more than
  * MANIFEST_MAX_LAYERS layers / MANIFEST_MAX_ENTRIES entries; -EOPNOTSUPP for an unknown
  * manifest media type (schema 1 included) or a digest algorithm we do not hash; -E2BIG
  * past MANIFEST_MAX; -ENOMEM. */

@@ -10,6 +10,7 @@
 
 CLI=${REGISTRY_CLI:-$TOP_BUILDDIR/tests/integration/helpers/registry-cli}
 TOKEN_SERVER=$TOP_SRCDIR/tests/integration/helpers/registry-token-server.py
+FAULT_SERVER=$TOP_SRCDIR/tests/integration/helpers/registry-fault-server.py
 [ -x "$CLI" ] || skip_all "registry-cli helper not built (image feature off)"
 for p in docker-registry:docker-registry htpasswd:apache2-utils umoci:umoci skopeo:skopeo \
 	openssl:openssl python3:python3 curl:curl; do
@@ -226,7 +227,7 @@ expect_pull() { # NAME MANIFEST-URL CURL-OPTS ARGS...
 	fi
 }
 
-plan 23
+plan 27
 
 # 1-3 plain HTTP: only for a registry marked insecure
 expect_pull "plain HTTP pull, insecure registry: manifest and blobs verified" \
@@ -354,6 +355,38 @@ if [ -f "$F" ]; then
 		--registries-conf "$W/plain.conf" "$PL/test/docker:v1"
 else
 	not_ok "corrupted manifest: manifest file not found in the registry storage"
+fi
+
+# 24-27 a misbehaving registry: a broken-off layer, a 503, a redirect to blob storage on
+# another host, Bearer tokens
+start_daemon fault python3 "$FAULT_SERVER" --port-file "$W/fault.port"
+for i in $(seq 1 250); do [ -s "$W/fault.port" ] && break; sleep 0.02; done
+FP=$(cat "$W/fault.port" 2>/dev/null)
+insecure_conf "$W/fault.conf" "$FP"
+if run_cli "$W/o" --registries-conf "$W/fault.conf" --backoff-ms 50 "127.0.0.1:$FP/f/img:v1" &&
+	blobs_ok "$W/o"; then
+	ok "faulty registry: pull completes, blobs verified"
+else
+	not_ok "faulty registry: pull completes"
+	show
+	sed 's/^/# /' "$W/fault.log"
+fi
+if grep -q '^layer attempt 3$' "$W/fault.log" && ! grep -q '^layer attempt 4$' "$W/fault.log"; then
+	ok "broken connection and 503 retried, the stream resumed (3 attempts)"
+else
+	not_ok "layer retries"
+	sed 's/^/# /' "$W/fault.log"
+fi
+if grep -q '^storage auth=none host=localhost' "$W/fault.log" && ! grep -q 'auth=present' "$W/fault.log"; then
+	ok "redirect to blob storage on another host drops Authorization"
+else
+	not_ok "redirect to blob storage"
+	sed 's/^/# /' "$W/fault.log"
+fi
+if [ "$(grep -c '^token request$' "$W/fault.log")" = 1 ]; then
+	ok "one token for manifest, config and layer"
+else
+	not_ok "token requests: $(grep -c '^token request$' "$W/fault.log")"
 fi
 
 done_testing

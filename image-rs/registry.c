@@ -42,6 +42,40 @@ struct registry {
 
 static __thread char last_error[256];
 
+int registry_http_client_new(const char *const *extra_root_certs, const char *http_proxy,
+			     const char *https_proxy, const char *no_proxy,
+			     struct http_client **ret)
+{
+	_cleanup_(http_client_freep) struct http_client *c = NULL;
+	int r;
+
+	r = http_global_init();
+	if (r < 0)
+		return r;
+	c = http_client_new();
+	if (!c)
+		return -ENOMEM;
+	/* a guest image may carry no system bundle: then only the configured roots count */
+	r = http_client_add_default_ca(c);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	for (size_t i = 0; extra_root_certs && extra_root_certs[i]; i++) {
+		r = http_client_add_ca_pem(c, extra_root_certs[i]);
+		if (r < 0)
+			return r;
+	}
+	if (!isempty(http_proxy) || !isempty(https_proxy) || !isempty(no_proxy))
+		r = http_client_set_proxy(c, http_proxy, https_proxy, no_proxy);
+	else
+		r = http_client_set_proxy_from_env(c);
+	if (r < 0)
+		return r;
+	/* a stalled blob (under 1 byte/s for 60 s) fails instead of hanging the pull */
+	http_client_set_timeouts(c, 30000, 0, 1, 60);
+	*ret = steal_ptr(c);
+	return 0;
+}
+
 const char *registry_last_error(void)
 {
 	return last_error;
@@ -277,14 +311,20 @@ static int fetch_token(struct registry *r, const char *repo, const struct auth_c
 /* What a 401 asks for; 0 when a retry with new credentials makes sense. */
 static int handle_401(struct registry *r, const char *repo, const struct http_resp *resp)
 {
+	_cleanup_(buf_done) struct buf all = BUF_INIT(AUTH_HEADER_MAX);
 	struct auth_challenge ch = {};
-	const char *h = http_resp_header(resp, "WWW-Authenticate");
-	int ret;
+	const char *h;
+	int ret = 0;
 
-	if (!h)
+	/* several WWW-Authenticate headers are one comma-separated list (RFC 7230 §3.2.2) */
+	for (size_t i = 0; ret >= 0 && (h = http_resp_header_n(resp, "WWW-Authenticate", i)); i++)
+		ret = buf_appendf(&all, "%s%s", i ? ", " : "", h);
+	if (ret == -ENOMEM)
+		return ret;
+	if (all.len == 0)
 		return set_error(-EACCES, "registry '%s' answered 401 without a challenge",
 				 r->host);
-	ret = auth_challenge_parse(h, &ch);
+	ret = ret < 0 ? ret : auth_challenge_parse(buf_str(&all), &ch);
 	if (ret < 0)
 		return set_error(-EPROTO, "registry '%s' sent a malformed WWW-Authenticate header",
 				 r->host);
@@ -465,7 +505,6 @@ int registry_get_manifest(struct registry *r, const char *repo, const char *ref,
 	_cleanup_free_ char *path = NULL, *ct = NULL;
 	struct digest_oci want, got;
 	const char *hdr;
-	size_t len;
 	int ret;
 
 	last_error[0] = 0;
@@ -510,7 +549,6 @@ int registry_get_manifest(struct registry *r, const char *repo, const char *ref,
 			 resp.body.len);
 	if (ret < 0)
 		return ret;
-	(void) len;
 	if (ret_content_type)
 		*ret_content_type = steal_ptr(ct);
 	if (ret_digest)

@@ -29,6 +29,15 @@ struct registry_options {
 
 struct registry;
 
+/* An HTTP client set up as upstream's ClientConfig for a pull (upstream.md §6.2 step 4):
+ * the system CA bundle when present plus extra_root_certs (PEM texts, NULL-terminated,
+ * may be NULL; [image] extra_root_certificates), the [image.image_pull_proxy] proxies
+ * when any is set, else the environment's (reqwest's default), a 30 s connect timeout and
+ * a stall guard. -EBADMSG for a PEM without a certificate, -ENOMEM, -EIO. */
+int registry_http_client_new(const char *const *extra_root_certs, const char *http_proxy,
+			     const char *https_proxy, const char *no_proxy,
+			     struct http_client **ret);
+
 /* host: "quay.io", "127.0.0.1:5000" (reference_resolve_registry() of the task).
  * use_http: plain HTTP, only for insecure tasks (otherwise http_request refuses it,
  * also on redirects). http is borrowed (CA, proxies and timeouts are set there) and

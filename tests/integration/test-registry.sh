@@ -227,7 +227,7 @@ expect_pull() { # NAME MANIFEST-URL CURL-OPTS ARGS...
 	fi
 }
 
-plan 27
+plan 28
 
 # 1-3 plain HTTP: only for a registry marked insecure
 expect_pull "plain HTTP pull, insecure registry: manifest and blobs verified" \
@@ -388,5 +388,13 @@ if [ "$(grep -c '^token request$' "$W/fault.log")" = 1 ]; then
 else
 	not_ok "token requests: $(grep -c '^token request$' "$W/fault.log")"
 fi
+
+# 28 an HTTPS registry whose token realm is plain http:// gets no credentials
+start_daemon fault-tls python3 "$FAULT_SERVER" --port-file "$W/fault-tls.port" \
+	--tls-cert "$P/srv.crt" --tls-key "$P/srv.key"
+for i in $(seq 1 250); do [ -s "$W/fault-tls.port" ] && break; sleep 0.02; done
+expect_fail "plain-http token realm refused for an HTTPS registry" \
+	"token realm of .* is plain http://, refused" --ca "$P/ca.crt" --user testuser:testpass \
+	"127.0.0.1:$(cat "$W/fault-tls.port" 2>/dev/null)/f/img:v1"
 
 done_testing

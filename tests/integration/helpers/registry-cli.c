@@ -127,23 +127,24 @@ static int try_tasks(const struct args *a, const struct auth_file *af, struct pu
 	_cleanup_(http_client_freep) struct http_client *http = NULL;
 	int r;
 
-	r = http_global_init();
-	if (r < 0)
-		return r;
-	http = http_client_new();
-	if (!http)
-		return -ENOMEM;
-	http_client_set_timeouts(http, 5000, 0, 1, 20);
+	_cleanup_(buf_done) struct buf ca = BUF_INIT(HTTP_CA_MAX);
+	const char *roots[2] = {};
+
+	/* --ca is one of upstream's extra_root_certificates (PEM text) */
 	if (a->ca) {
-		r = http_client_add_ca_file(http, a->ca);
+		r = read_file(a->ca, &ca);
 		if (r < 0) {
 			fprintf(stderr, "error: CA file '%s': %s\n", a->ca, strerror(-r));
 			return r;
 		}
+		roots[0] = buf_str(&ca);
 	}
-	r = http_client_set_proxy_from_env(http);
-	if (r < 0)
+	r = registry_http_client_new(roots, NULL, NULL, NULL, &http);
+	if (r < 0) {
+		fprintf(stderr, "error: HTTP client: %s\n", strerror(-r));
 		return r;
+	}
+	http_client_set_timeouts(http, 5000, 0, 1, 20);
 	for (size_t i = 0; i < n; i++) {
 		r = pull_task(a, http, af, &tasks[i]);
 		if (r >= 0)

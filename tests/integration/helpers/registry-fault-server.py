@@ -13,11 +13,16 @@ import hashlib
 import io
 import json
 import os
+import ssl
 import tarfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--port-file", required=True)
+# TLS for the registry; the token realm it announces stays http:// (a client must refuse
+# to send credentials there)
+ap.add_argument("--tls-cert")
+ap.add_argument("--tls-key")
 args = ap.parse_args()
 
 
@@ -115,6 +120,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+if args.tls_cert:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(args.tls_cert, args.tls_key)
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 with open(args.port_file + ".tmp", "w") as f:
     f.write("%d\n" % srv.server_address[1])
 os.rename(args.port_file + ".tmp", args.port_file)

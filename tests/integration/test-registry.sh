@@ -231,7 +231,8 @@ plan 28
 
 # 1-3 plain HTTP: only for a registry marked insecure
 expect_pull "plain HTTP pull, insecure registry: manifest and blobs verified" \
-	"http://$PL/v2/test/img/manifests/v1" "" --registries-conf "$W/plain.conf" "$PL/test/img:v1"
+	"http://$PL/v2/test/img/manifests/v1" "" --registries-conf "$W/plain.conf" --parallel 2 \
+	"$PL/test/img:v1"
 expect_pull "Docker schema 2 manifest" "http://$PL/v2/test/docker/manifests/v1" "" \
 	--registries-conf "$W/plain.conf" "$PL/test/docker:v1"
 if [ "$(awk '$1 == "manifest" { print $3 }' "$W/out")" = application/vnd.docker.distribution.manifest.v2+json ]; then
@@ -306,11 +307,11 @@ expect_fail "Basic auth, no credentials" "requires credentials" --ca "$P/ca.crt"
 # 17-19 Bearer tokens
 N0=$(grep -c '^token 200 user=testuser' "$W/token.log")
 expect_pull "Bearer token with credentials from auth.json (scheme key)" "$SAME" \
-	"--cacert $P/ca.crt" --ca "$P/ca.crt" --auth "$W/auth.json" \
+	"--cacert $P/ca.crt" --ca "$P/ca.crt" --auth "$W/auth.json" --parallel 3 \
 	"127.0.0.1:$TOK_PORT/test/img:v1"
 N1=$(grep -c '^token 200 user=testuser' "$W/token.log")
 if [ $((N1 - N0)) -eq 1 ]; then
-	ok "one token fetched for the manifest, config and every layer (reused)"
+	ok "one token fetched for the manifest, config and every layer (reused, layers in parallel)"
 else
 	not_ok "token reuse: $((N1 - N0)) token requests"
 fi

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@ struct args {
 	const char *user; /* "user:password" as upstream's explicit auth argument */
 	struct registry_options o;
 	bool manifest_only;
+	unsigned parallel; /* layers fetched at once */
 };
 
 static int read_file(const char *path, struct buf *b)
@@ -50,6 +52,83 @@ static int fd_sink(void *ud, const void *p, size_t n)
 		c += w;
 		n -= (size_t) w;
 	}
+	return 0;
+}
+
+struct layer_job {
+	const struct args *a;
+	struct registry *reg;
+	const char *repo;
+	const struct manifest *m;
+	size_t first, step;
+	int result; /* first failure of this worker */
+	char error[256];
+};
+
+static int fetch_layer(const struct layer_job *j, const struct manifest_descriptor *l)
+{
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -EBADF;
+	int r;
+
+	if (asprintf(&path, "%s/%s", j->a->out, strchr(l->digest_str, ':') + 1) < 0)
+		return -ENOMEM;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	r = registry_blob_fetch(j->reg, j->repo, &l->digest, l->size, REGISTRY_BLOB_VERIFY, fd_sink,
+				&fd);
+	if (r < 0)
+		(void) unlink(path);
+	return r;
+}
+
+/* Worker k fetches layers k, k+step, ... (several layers at once share the registry's
+ * connection pool and token cache, as the layer pipeline does). */
+static void *layer_worker(void *userdata)
+{
+	struct layer_job *j = userdata;
+
+	for (size_t i = j->first; i < j->m->n_layers && j->result >= 0; i += j->step) {
+		j->result = fetch_layer(j, &j->m->layers[i]);
+		if (j->result < 0)
+			snprintf(j->error, sizeof(j->error), "%s", registry_last_error());
+	}
+	return NULL;
+}
+
+static int fetch_layers(const struct args *a, struct registry *reg, const struct reference *ref,
+			const struct manifest *m)
+{
+	size_t n = MAX(a->parallel, 1u);
+	struct layer_job jobs[16];
+	pthread_t threads[16];
+	int r = 0;
+
+	n = MIN(n, ELEMENTSOF(jobs));
+	for (size_t k = 0; k < n; k++) {
+		jobs[k] = (struct layer_job){ .a = a,
+					      .reg = reg,
+					      .repo = reference_repository(ref),
+					      .m = m,
+					      .first = k,
+					      .step = n };
+		if (n == 1)
+			layer_worker(&jobs[k]);
+		else if (pthread_create(&threads[k], NULL, layer_worker, &jobs[k]) != 0)
+			return -EAGAIN; /* the threads started so far are joined by exit */
+	}
+	for (size_t k = 0; n > 1 && k < n; k++)
+		(void) pthread_join(threads[k], NULL);
+	for (size_t k = 0; k < n; k++)
+		if (jobs[k].result < 0 && r >= 0) {
+			r = jobs[k].result;
+			fprintf(stderr, "layer fetch failed: %s\n", jobs[k].error);
+		}
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < m->n_layers; i++)
+		printf("blob %s ok\n", m->layers[i].digest_str);
 	return 0;
 }
 
@@ -100,25 +179,7 @@ static int pull_task(const struct args *a, struct http_client *http, const struc
 	fflush(stdout);
 	if (a->manifest_only || !a->out)
 		return 0;
-	for (size_t i = 0; i < img->manifest->n_layers; i++) {
-		const struct manifest_descriptor *l = &img->manifest->layers[i];
-		_cleanup_free_ char *path = NULL;
-		_cleanup_close_ int fd = -EBADF;
-
-		if (asprintf(&path, "%s/%s", a->out, strchr(l->digest_str, ':') + 1) < 0)
-			return -ENOMEM;
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-		if (fd < 0)
-			return -errno;
-		r = registry_blob_fetch(reg, reference_repository(t->ref), &l->digest, l->size,
-					REGISTRY_BLOB_VERIFY, fd_sink, &fd);
-		if (r < 0) {
-			(void) unlink(path);
-			return r;
-		}
-		printf("blob %s ok\n", l->digest_str);
-	}
-	return 0;
+	return fetch_layers(a, reg, t->ref, img->manifest);
 }
 
 static int try_tasks(const struct args *a, const struct auth_file *af, struct pull_task *tasks,
@@ -228,6 +289,7 @@ int main(int argc, char **argv)
 		{ "retries", required_argument, NULL, 'r' },
 		{ "backoff-ms", required_argument, NULL, 'b' },
 		{ "manifest-only", no_argument, NULL, 'm' },
+		{ "parallel", required_argument, NULL, 'p' },
 		{},
 	};
 	struct args a = {
@@ -272,13 +334,17 @@ int main(int argc, char **argv)
 		case 'm':
 			a.manifest_only = true;
 			break;
+		case 'p':
+			a.parallel = (unsigned) strtoul(optarg, NULL, 10);
+			break;
 		default:
 			return 2;
 		}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "usage: registry-cli [--registries-conf F] [--auth F] [--user U:P] "
-				"[--ca F] [--out DIR] [--os OS] [--arch ARCH] [--variant V] "
-				"[--retries N] [--backoff-ms N] [--manifest-only] IMAGE\n");
+		fprintf(stderr,
+			"usage: registry-cli [--registries-conf F] [--auth F] [--user U:P] "
+			"[--ca F] [--out DIR] [--os OS] [--arch ARCH] [--variant V] "
+			"[--retries N] [--backoff-ms N] [--manifest-only] [--parallel N] IMAGE\n");
 		return 2;
 	}
 	a.image = argv[optind];

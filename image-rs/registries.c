@@ -346,7 +346,10 @@ static int apply_rules(const struct registries *c, struct pull_task *task, struc
 				streq(best->location, REFERENCE_DOCKER_HUB) ? task->type
 									    : PULL_TASK_REMAPPED);
 	}
-	return task_add(out, steal_ptr(task->ref), false, task->type);
+	/* No location: the prefix is its own location (containers-registries.conf(5)), so
+	 * its insecure applies; upstream drops the flag here, which makes
+	 * "prefix = host, insecure = true" silently useless. */
+	return task_add(out, steal_ptr(task->ref), best->insecure, task->type);
 }
 
 static int unqualified_tasks(const struct registries *c, const struct reference *ref,

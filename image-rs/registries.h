@@ -50,9 +50,10 @@ DEFINE_POINTER_CLEANUP(struct registries *, registries_free)
  *   reference_whole() and ending at ':', '/', '@' or the end (a "*.domain" prefix
  *   matches hosts ending in ".domain"): blocked drops the task, mirrors come first (in
  *   order), then the location remap, or the task itself when the rule has no location.
- * Two deliberate differences from upstream: a prefix must match at the start (upstream
- * finds it anywhere in the string) and an unqualified search keeps the digest next to
- * the tag (upstream keeps only the tag).
+ * Three deliberate differences from upstream: a prefix must match at the start
+ * (upstream finds it anywhere in the string), an unqualified search keeps the digest
+ * next to the tag (upstream keeps only the tag), and a rule without location keeps its
+ * insecure flag for the task it lets through (upstream resets it to HTTPS).
  * On success *ret is a malloc()ed array of *ret_n ≥ 1 tasks (free with
  * pull_tasks_free()). -EPERM when every task is blocked, -EINVAL when a mirror or
  * location does not form a valid reference with the rest of the name, -ENOMEM. */

@@ -140,7 +140,7 @@ static void bad_manifest(const char *s, int err)
 {
 	struct manifest *m = NULL;
 
-	printf("# bad: %s\n", s);
+	printf("# bad: %.100s\n", s);
 	ASSERT_ERR(manifest_parse(s, strlen(s), NULL, &m), err);
 	ASSERT_TRUE(m == NULL);
 }

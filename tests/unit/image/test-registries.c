@@ -175,12 +175,24 @@ static void test_longest_prefix(void)
 	expand(conf, "r.io/x/y/blocked:1", NULL, 0, -EPERM);
 }
 
+static void test_insecure_without_location(void)
+{
+	static const char conf[] = "[[registry]]\nprefix = \"h.local:5000\"\ninsecure = true\n"
+				   "[[registry]]\nprefix = \"h.local:5000/secure\"\n";
+	static const struct want w[] = { { "h.local:5000/a:1", true, PULL_TASK_ORIGINAL } };
+	static const struct want s[] = { { "h.local:5000/secure/a:1", false, PULL_TASK_ORIGINAL } };
+
+	expand(conf, "h.local:5000/a:1", w, 1, 0);
+	/* the longer rule wins and says nothing about insecure */
+	expand(conf, "h.local:5000/secure/a:1", s, 1, 0);
+}
+
 static void check_conf_error(const char *conf, int err, const char *msg)
 {
 	_cleanup_(registries_freep) struct registries *c = NULL;
 	struct toml_error e = {};
 
-	printf("# conf: %s\n", conf);
+	printf("# conf: %.*s\n", (int) strcspn(conf, "\n"), conf);
 	ASSERT_ERR(registries_parse(conf, strlen(conf), &c, &e), err);
 	if (msg)
 		ASSERT_TRUE(strstr(e.message, msg) != NULL);
@@ -245,4 +257,5 @@ static void test_from_inline_table(void)
 }
 
 TESTS(test_upstream_cases, test_boundaries_and_wildcards, test_defaults_and_digest,
-      test_longest_prefix, test_config_errors, test_bad_mapping, test_from_inline_table)
+      test_longest_prefix, test_insecure_without_location, test_config_errors, test_bad_mapping,
+      test_from_inline_table)

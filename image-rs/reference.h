@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Image references ("busybox", "quay.io/a/b:tag", "host:5000/x@sha256:..."), parsed and
- * normalised as upstream's OCI-CLIENT src/reference.rs does (upstream.md §6.2): default
- * registry docker.io, "library/" for single-component Docker Hub names, default tag
- * "latest", index.docker.io folded into docker.io, repository at most 255 characters. */
+ * normalised as upstream's Reference (oci-spec-rs src/distribution/reference.rs, which the
+ * pinned OCI-CLIENT re-exports; OCI-CLIENT's older src/reference.rs has the same rules;
+ * upstream.md §6.2): default registry docker.io, "library/" for single-component Docker
+ * Hub names, default tag "latest", index.docker.io folded into docker.io, repository at
+ * most 255 characters. */
 #pragma once
 
 #include <stdbool.h>

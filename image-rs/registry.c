@@ -498,20 +498,29 @@ static bool is_digest_ref(const char *ref)
 	return strchr(ref, ':') != NULL;
 }
 
+static bool body_matches(const struct buf *body, const struct digest_oci *want)
+{
+	uint8_t d[DIGEST_MAX_SIZE];
+
+	(void) digest_buf(want->alg, body->data ? body->data : (const uint8_t *) "", body->len, d);
+	return digest_equal(d, want->d, digest_size(want->alg));
+}
+
 int registry_get_manifest(struct registry *r, const char *repo, const char *ref, struct buf *body,
 			  char **ret_content_type, struct digest_oci *ret_digest)
 {
 	_cleanup_(http_resp_done) struct http_resp resp = HTTP_RESP_INIT(r->o.manifest_max);
 	_cleanup_free_ char *path = NULL, *ct = NULL;
-	struct digest_oci want, got;
+	struct digest_oci refd = {}, hdrd = {}, result;
+	bool by_digest = is_digest_ref(ref);
 	const char *hdr;
 	int ret;
 
 	last_error[0] = 0;
 	if (!reference_is_valid_path(repo, strlen(repo)))
 		return -EINVAL;
-	if (is_digest_ref(ref)) {
-		ret = digest_oci_parse(ref, &want);
+	if (by_digest) {
+		ret = digest_oci_parse(ref, &refd);
 		if (ret < 0)
 			return set_error(ret, "'%s' is not a usable digest", ref);
 	} else if (!reference_is_valid_tag(ref, strlen(ref)))
@@ -525,20 +534,33 @@ int registry_get_manifest(struct registry *r, const char *repo, const char *ref,
 	if (ret < 0)
 		return ret;
 
-	if (!is_digest_ref(ref)) {
-		hdr = http_resp_header(&resp, "Docker-Content-Digest");
-		if (hdr && digest_oci_parse(hdr, &want) < 0)
-			hdr = NULL; /* an algorithm we do not hash: verify sha256 of our own */
-		if (!hdr)
-			want.alg = DIGEST_SHA256;
-	}
-	got.alg = want.alg;
-	(void) digest_buf(want.alg, resp.body.data ? resp.body.data : (const uint8_t *) "",
-			  resp.body.len, got.d);
-	if ((is_digest_ref(ref) || http_resp_header(&resp, "Docker-Content-Digest")) &&
-	    !digest_equal(got.d, want.d, digest_size(want.alg)))
+	/* As OCI-CLIENT's validate_digest(): the body must match the digest it was asked
+	 * by and the registry's Docker-Content-Digest (an empty header counts as absent);
+	 * the header's digest is the canonical one, else the reference's, else sha256. */
+	if (by_digest && !body_matches(&resp.body, &refd))
 		return set_error(-EKEYREJECTED, "manifest '%s' of '%s' does not match its digest",
 				 ref, repo);
+	hdr = http_resp_header(&resp, "Docker-Content-Digest");
+	if (hdr && *hdr) {
+		ret = digest_oci_parse(hdr, &hdrd);
+		if (ret < 0)
+			return set_error(ret == -EOPNOTSUPP ? ret : -EPROTO,
+					 "registry '%s' sent an unusable Docker-Content-Digest",
+					 r->host);
+		if (!body_matches(&resp.body, &hdrd))
+			return set_error(-EKEYREJECTED,
+					 "manifest '%s' of '%s' does not match its digest", ref,
+					 repo);
+		result = hdrd;
+	} else if (by_digest)
+		result = refd;
+	else {
+		result.alg = DIGEST_SHA256;
+		(void) digest_buf(DIGEST_SHA256,
+				  resp.body.data ? resp.body.data : (const uint8_t *) "",
+				  resp.body.len, result.d);
+	}
+
 	if (http_resp_header(&resp, "Content-Type")) {
 		ct = strdup(http_resp_header(&resp, "Content-Type"));
 		if (!ct)
@@ -552,7 +574,7 @@ int registry_get_manifest(struct registry *r, const char *repo, const char *ref,
 	if (ret_content_type)
 		*ret_content_type = steal_ptr(ct);
 	if (ret_digest)
-		*ret_digest = got;
+		*ret_digest = result;
 	return 0;
 }
 

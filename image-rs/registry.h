@@ -54,13 +54,15 @@ DEFINE_POINTER_CLEANUP(struct registry *, registry_free)
  * credential or token): "" when none. */
 const char *registry_last_error(void);
 
-/* GET /v2/<repo>/manifests/<ref> (a tag or a digest). The body (at most manifest_max,
- * else -E2BIG) goes to *body, the Content-Type to *ret_content_type (malloc()ed, may be
- * NULL), the manifest digest to *ret_digest: the digest of ref when ref is one (and the
- * body must match it), else the sha256 of the body, which must also match a
- * Docker-Content-Digest header when the registry sends one. Errors: -EKEYREJECTED
- * digest mismatch, -ENOENT 404, -EACCES 401/403 (after the auth flow), -EPROTO other
- * HTTP errors, transport errors as http_request() after retries. */
+/* GET /v2/<repo>/manifests/<ref> (a tag or a digest) with upstream's Accept header. The
+ * body (at most manifest_max, else -E2BIG) goes to *body, the Content-Type to
+ * *ret_content_type (malloc()ed, may be NULL). The body must match ref when ref is a
+ * digest and the Docker-Content-Digest header when the registry sends one (both are
+ * checked when both exist, as upstream does); *ret_digest is the header's digest, else
+ * the reference's, else the sha256 of the body. Errors: -EKEYREJECTED digest mismatch,
+ * -EOPNOTSUPP / -EPROTO a header digest we cannot use, -ENOENT 404, -EACCES 401/403
+ * (after the auth flow), -EPROTO other HTTP errors, transport errors as http_request()
+ * after retries; -EINVAL for a repo or tag that is not valid reference syntax. */
 int registry_get_manifest(struct registry *r, const char *repo, const char *ref, struct buf *body,
 			  char **ret_content_type, struct digest_oci *ret_digest);
 

@@ -110,7 +110,8 @@ push() { # TAG DEST [skopeo options]
 }
 PL=127.0.0.1:$PLAIN_PORT
 push native "$PL/test/img:v1" || skip_all "skopeo push failed"
-push native "$PL/test/docker:v1" --format v2s2 || skip_all "skopeo push failed"
+push native "$PL/test/docker:v1" --format v2s2 && push arm "$PL/test/docker:other" --format v2s2 ||
+	skip_all "skopeo push failed"
 push native "$PL/test/blocked:v1" || skip_all "skopeo push failed"
 push amd "$PL/test/multi:amd64" && push arm "$PL/test/multi:arm64" || skip_all "skopeo push failed"
 push bad "$PL/test/bad:v1" || skip_all "skopeo push failed"
@@ -133,6 +134,22 @@ code=$(curl -s -o "$W/put.log" -w '%{http_code}' -X PUT \
 	--data-binary @"$W/index.json" "http://$PL/v2/test/multi/manifests/index")
 [ "$code" = 201 ] || { cat "$W/put.log"; skip_all "could not push the index (HTTP $code)"; }
 INDEX_DIGEST=sha256:$(sha256sum <"$W/index.json" | cut -d' ' -f1)
+# ... and a Docker manifest list over the schema 2 image
+DMT=application/vnd.docker.distribution.manifest.v2+json
+curl -s -H "Accept: $DMT" -o "$W/m-docker" "http://$PL/v2/test/docker/manifests/v1"
+DDIG=sha256:$(sha256sum <"$W/m-docker" | cut -d' ' -f1)
+DSIZE=$(wc -c <"$W/m-docker")
+curl -s -H "Accept: $DMT" -o "$W/m-other" "http://$PL/v2/test/docker/manifests/other"
+ODIG=sha256:$(sha256sum <"$W/m-other" | cut -d' ' -f1)
+OSIZE=$(wc -c <"$W/m-other")
+# the first entry is for another architecture (and another manifest)
+printf '{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.list.v2+json","manifests":[{"mediaType":"%s","digest":"%s","size":%d,"platform":{"architecture":"s390x","os":"linux"}},{"mediaType":"%s","digest":"%s","size":%d,"platform":{"architecture":"%s","os":"linux"}}]}' \
+	"$DMT" "$ODIG" "$OSIZE" "$DMT" "$DDIG" "$DSIZE" "$HOSTARCH" >"$W/list.json"
+code=$(curl -s -o "$W/put.log" -w '%{http_code}' -X PUT \
+	-H "Content-Type: application/vnd.docker.distribution.manifest.list.v2+json" \
+	--data-binary @"$W/list.json" "http://$PL/v2/test/docker/manifests/list")
+[ "$code" = 201 ] || { cat "$W/put.log"; skip_all "could not push the manifest list (HTTP $code)"; }
+LIST_DIGEST=sha256:$(sha256sum <"$W/list.json" | cut -d' ' -f1)
 
 # --- registries.conf files
 insecure_conf() { # FILE PORT...
@@ -227,7 +244,7 @@ expect_pull() { # NAME MANIFEST-URL CURL-OPTS ARGS...
 	fi
 }
 
-plan 28
+plan 29
 
 # 1-3 plain HTTP: only for a registry marked insecure
 expect_pull "plain HTTP pull, insecure registry: manifest and blobs verified" \
@@ -273,6 +290,14 @@ else
 fi
 expect_fail "index without the platform" "no entry for linux/s390x" \
 	--registries-conf "$W/plain.conf" --arch s390x "$PL/test/multi:index"
+
+if run_cli "$W/o" --registries-conf "$W/plain.conf" "$PL/test/docker:list" &&
+	[ "$(got manifest)" = "$DDIG" ] && [ "$(got list)" = "$LIST_DIGEST" ] && blobs_ok "$W/o"; then
+	ok "Docker manifest list: entry for this machine's architecture selected"
+else
+	not_ok "Docker manifest list"
+	show
+fi
 
 # 11-13 mirror, remap fallback, blocked prefix
 if run_cli "$W/o" --registries-conf "$W/mirror.conf" --retries 0 images.example.test/test/img:v1 &&

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # The demo (README's first command): set the machine up, build the static binary, and
-# run what is built so far end to end. Today: attestation-agent started as the Kata
-# agent starts it, answering the real containerd/ttrpc Go client on its upstream socket
-# path (inside a private directory here, so nothing on the host is touched).
+# run what is built so far end to end: a local test KBS (tests/kbs/kbs.py), then
+# attestation-agent started as the Kata agent starts it (AA_KBC_PARAMS), answering the real
+# containerd/ttrpc Go client and aa-tool on its upstream socket path (inside a private
+# directory here, so nothing on the host is touched), and getting a KBS token.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -29,8 +30,16 @@ unhex() { python3 -c 'import sys; b=bytes.fromhex(sys.argv[1]); print(b[2:].deco
 say "build/cocobox: $(file -b build/cocobox | cut -d, -f1-2,5-)"
 build/cocobox --list | sed 's/^/  /'
 mkdir -p "$run/bin" && build/cocobox --install "$run/bin"
-say "attestation-agent --attestation_sock unix://$sock"
-"$run/bin/attestation-agent" --attestation_sock "unix://$sock" &
+say "test KBS (tests/kbs/kbs.py) on 127.0.0.1"
+mkdir -p "$run/kbs/default/key"
+echo "a secret from the KBS" >"$run/kbs/default/key/demo"
+/usr/bin/python3 tests/kbs/kbs.py --resources "$run/kbs" --port-file "$run/kbs.port" \
+	--lifetime 600 >"$run/kbs.log" 2>&1 &
+for _ in $(seq 250); do [ -s "$run/kbs.port" ] && break; sleep 0.02; done
+kbs=http://127.0.0.1:$(cat "$run/kbs.port")
+echo "$kbs"
+say "AA_KBC_PARAMS=cc_kbc::$kbs attestation-agent --attestation_sock unix://$sock"
+AA_KBC_PARAMS="cc_kbc::$kbs" "$run/bin/attestation-agent" --attestation_sock "unix://$sock" &
 aa=$!
 for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.01; done
 say "GetTeeType (Go ttrpc client)"
@@ -41,6 +50,13 @@ say "ExtendRuntimeMeasurement (event log off by default: result NOT_ENABLED = 2)
 call -method ExtendRuntimeMeasurement -req-hex 0a016412016f1a0163
 say "BindInitData (the sample TEE has no binding field: OK, nothing bound)"
 call -method BindInitData -req-hex 0a0400112233
+say "aa-tool token kbs (RCAR with the test KBS: token and TEE key; the key is not shown)"
+"$run/bin/aa-tool" -s "unix://$sock" token kbs | /usr/bin/python3 -c '
+import base64, json, sys
+t = json.load(sys.stdin)
+claims = json.loads(base64.urlsafe_b64decode(t["token"].split(".")[1] + "=="))
+print("token claims: tee=%s exp=%s tee-pubkey=%s" % (claims["tee"], claims["exp"], claims["tee-pubkey"]["kty"]))
+print("tee_keypair: %s" % t["tee_keypair"].splitlines()[0])'
 say "SIGTERM"
 kill -TERM $aa
 wait $aa && echo "attestation-agent exited 0"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The one file that includes mbedTLS (STYLE §3.4 maps its errors here): RNG, EC and RSA
  * keys in upstream's tee_keypair PEM forms (upstream.md §3.6, kbs_protocol keypair.rs),
- * ECDH/ECDSA, RSA-OAEP/PKCS#1/PSS, AES-GCM, AES-CTR and RFC 3394 key wrap. Every mbedTLS
+ * ECDH/ECDSA, RSA-OAEP/PKCS#1/PSS, AES-GCM, AES-CTR and RFC 3394 key wrap; Ed25519 verify comes
+ * from nettle (hogweed), mbedTLS 3.6 having none. Every mbedTLS
  * context lives in a _cleanup_ variable or in an object whose free() releases it. */
 #include <pthread.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <mbedtls/pem.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
+#include <nettle/eddsa.h>
 
 #include "crypto.h"
 #include "log.h"
@@ -1074,6 +1076,15 @@ int crypto_pk_verify(const struct crypto_pk *pk, enum crypto_sig scheme, enum di
 	default:
 		return rsa_verify(pk, scheme == CRYPTO_SIG_RSA_PSS, md, hash, hlen, sig, siglen);
 	}
+}
+
+/* ---- Ed25519 ---- */
+
+int crypto_ed25519_verify(const uint8_t pub[CRYPTO_ED25519_KEY_SIZE], const void *msg, size_t n,
+			  const uint8_t sig[CRYPTO_ED25519_SIG_SIZE])
+{
+	/* nettle decodes the point itself and fails the check for one off the curve. */
+	return ed25519_sha512_verify(pub, n, msg, sig) ? 0 : -EKEYREJECTED;
 }
 
 /* ---- RSA encryption ---- */

@@ -165,6 +165,15 @@ int cosign_check(const struct sig_image *img, const void *key_pem, size_t key_le
 		return sig_why(why, -EINVAL,
 			       "Denied by signedIdentity: sigstoreSigned accepts only "
 			       "matchRepository and exactRepository");
+	{
+		/* The key is checked before the registry is asked for anything. */
+		_cleanup_pk_ struct crypto_pk *key = NULL;
+
+		r = crypto_pk_import(key_pem, key_len, &key);
+		if (r < 0)
+			return sig_why(why, r == -ENOMEM ? r : -EINVAL,
+				       "failed to build public key verifier");
+	}
 	if (!env->cosign_manifest || !env->cosign_blob)
 		return sig_why(why, -EOPNOTSUPP, "No registry access for cosign signatures");
 	r = env->cosign_manifest(env->ud, img, &manifest);

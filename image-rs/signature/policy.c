@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "common/b64.h"
+#include "common/digest.h"
 #include "common/json-util.h"
 #include "cosign.h"
 #include "policy.h"
@@ -111,24 +112,13 @@ static bool valid_tag(const char *s)
 	return true;
 }
 
+/* oci-client accepts only the digests it can check: sha256/384/512, lowercase hex of the
+ * right length. */
 static bool valid_digest(const char *s)
 {
-	const char *c = strchr(s, ':');
-	size_t hex;
+	struct digest_oci d;
 
-	if (!c || c == s)
-		return false;
-	for (const char *q = s; q < c; q++)
-		if (!(islower((unsigned char) *q) || isdigit((unsigned char) *q) ||
-		      strchr("+._-", *q)))
-			return false;
-	hex = strlen(c + 1);
-	if (hex < 32)
-		return false;
-	for (const char *q = c + 1; *q; q++)
-		if (!isxdigit((unsigned char) *q))
-			return false;
-	return true;
+	return digest_oci_parse(s, &d) == 0;
 }
 
 static bool has_upper(const char *s, size_t n)

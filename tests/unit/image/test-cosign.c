@@ -217,8 +217,8 @@ static void test_malformed(void)
 		"{\"layers\":[1]}",
 		"{\"layers\":[{\"mediaType\":\"x\"}]}",
 		"{\"layers\":[{\"mediaType\":\"x\",\"digest\":\"d\",\"annotations\":[]}]}",
-		"{\"layers\":[{\"mediaType\":\"x\",\"digest\":\"d\",\"annotations\":{\"dev."
-		"cosignproject.cosign/signature\":5}}]}",
+		"{\"layers\":[{\"mediaType\":\"x\",\"digest\":\"d\",\"annotations\":{"
+		"\"" COSIGN_SIGNATURE_ANNOTATION "\":5}}]}",
 	};
 
 	ASSERT_OK(crypto_pk_generate_ec(CRYPTO_CURVE_P256, &k));

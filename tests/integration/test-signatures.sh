@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 KEYS="rsa2048 rsa4096 nistp256 nistp384 ed25519"
-plan 78
+plan 79
 
 # expect_err NAME ERRNO CMD...: CMD must exit 1 with "error: ERRNO" on stderr.
 expect_err() {
@@ -121,6 +121,11 @@ expect_err "detached signature is not a signed message" EBADMSG "$CLI" pgp-verif
 # SHA-1 is refused even when the key verifies it.
 gpg --batch -u "$FPR_rsa2048" --digest-algo SHA1 --sign -o "$D/sha1.sig" "$D/payload" 2>/dev/null
 expect_err "SHA-1 signature refused" EOPNOTSUPP "$CLI" pgp-verify "$D/rsa2048.gpg" "$D/sha1.sig"
+# Canonical text signatures (type 0x01): gpg stores the text with CR LF line endings.
+printf 'line one\nline two\n' >"$D/text"
+printf 'line one\r\nline two\r\n' >"$D/text.crlf"
+gpg --batch -u "$FPR_nistp384" --textmode --sign -o "$D/text.sig" "$D/text"
+check "text-mode signature" sh -c "'$CLI' pgp-verify '$D/nistp384.gpg' '$D/text.sig' | cmp -s - '$D/text.crlf'"
 # SHA-384/512 work.
 for h in SHA384 SHA512; do
 	gpg --batch -u "$FPR_rsa4096" --digest-algo $h --sign -o "$D/$h.sig" "$D/payload"

@@ -6,10 +6,11 @@
  *   sig-cli yaml FILE                           parses a lookaside config, prints the base
  *                                               URL for IMAGE if given as a 2nd argument
  *   sig-cli check POLICY IMAGE MANIFEST-DIGEST [--index DIGEST] [--sigstore YAML]...
- *                 [--cosign DIR] [--now SECONDS]
+ *                 [--cosign DIR] [--now SECONDS] [--repeat N]
  *       Evaluates POLICY for IMAGE. keyPath and lookaside URIs are file:// or plain paths;
  *       --cosign DIR holds the signature manifest DIR/manifest.json and its blobs as
- *       DIR/blobs/<alg>/<hex> (an OCI layout's blob store). */
+ *       DIR/blobs/<alg>/<hex> (an OCI layout's blob store). --repeat N evaluates N times
+ *       and prints the mean time per evaluation in microseconds on stdout. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -171,6 +172,8 @@ static int cmd_check(int argc, char **argv)
 	_cleanup_(sig_ref_done) struct sig_ref ref = {};
 	struct cosign_dir cd = {};
 	struct sig_image img = {};
+	unsigned long repeat = 0;
+	struct timespec t0, t1;
 	struct sig_env env = { .fetch = fetch,
 			       .cosign_manifest = cosign_manifest,
 			       .cosign_blob = cosign_blob,
@@ -197,6 +200,8 @@ static int cmd_check(int argc, char **argv)
 			img.index_digest = argv[++i];
 		else if (streq(argv[i], "--cosign"))
 			cd.dir = argv[++i];
+		else if (streq(argv[i], "--repeat"))
+			repeat = strtoul(argv[++i], NULL, 10);
 		else if (streq(argv[i], "--now"))
 			env.now = strtoull(argv[++i], NULL, 10);
 		else if (streq(argv[i], "--sigstore")) {
@@ -216,9 +221,17 @@ static int cmd_check(int argc, char **argv)
 			return 2;
 	}
 	env.sigstore = cfg;
-	r = policy_check(pol, &img, &env, &why);
-	if (r < 0)
-		return fail(r, &why);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned long i = 0; i < MAX(repeat, 1ul); i++) {
+		r = policy_check(pol, &img, &env, &why);
+		if (r < 0)
+			return fail(r, &why);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (repeat)
+		printf("%.0f\n", ((double) (t1.tv_sec - t0.tv_sec) * 1e9 +
+				  (double) (t1.tv_nsec - t0.tv_nsec)) /
+				     1e3 / (double) repeat);
 	return 0;
 }
 

@@ -420,68 +420,6 @@ struct openpgp_keyring *openpgp_keyring_free(struct openpgp_keyring *k)
 	return NULL;
 }
 
-int openpgp_keyring_parse(const void *p, size_t n, struct openpgp_keyring **ret)
-{
-	_cleanup_(openpgp_keyring_freep) struct openpgp_keyring *kr = NULL;
-	_cleanup_(buf_done) struct buf tmp = BUF_INIT(OPENPGP_MAX_INPUT);
-	_cleanup_(buf_done) struct buf body = BUF_INIT(OPENPGP_MAX_INPUT);
-	struct reader r;
-	bool have_primary = false;
-	uint8_t tag;
-	int e;
-
-	e = input_bytes(p, n, "PUBLIC KEY BLOCK", &tmp, &r);
-	if (e < 0)
-		return e;
-	kr = calloc(1, sizeof(*kr));
-	if (!kr)
-		return -ENOMEM;
-	while (r.off < r.n) {
-		e = rd_packet(&r, &tag, &body);
-		if (e < 0)
-			return e;
-		switch (tag) {
-		case TAG_PUBLIC_KEY:
-		case TAG_PUBLIC_SUBKEY: {
-			struct openpgp_key *nk;
-
-			if (tag == TAG_PUBLIC_SUBKEY && !have_primary)
-				return -EBADMSG;
-			if (kr->n >= OPENPGP_MAX_KEYS)
-				return -E2BIG;
-			nk = reallocarray(kr->keys, kr->n + 1, sizeof(*nk));
-			if (!nk)
-				return -ENOMEM;
-			kr->keys = nk;
-			e = parse_key(body.data, body.len, tag == TAG_PUBLIC_KEY, &kr->keys[kr->n]);
-			if (e < 0) {
-				crypto_pk_free(kr->keys[kr->n].pk);
-				return e;
-			}
-			kr->n++;
-			have_primary = true;
-			break;
-		}
-		case TAG_SIGNATURE:
-		case TAG_USER_ID:
-		case TAG_USER_ATTRIBUTE:
-		case TAG_TRUST:
-		case TAG_MARKER:
-			if (!have_primary && tag != TAG_MARKER)
-				return -EBADMSG;
-			break;
-		default:
-			/* Secret keys among the trusted public keys are a configuration mistake
-			 * worth refusing, not a thing to skip. */
-			return -EBADMSG;
-		}
-	}
-	if (kr->n == 0)
-		return -ENOKEY;
-	*ret = steal_ptr(kr);
-	return 0;
-}
-
 /* ---- messages (§5.2, §5.4, §5.6, §5.9, §11.3) ---- */
 
 struct openpgp_message *openpgp_message_free(struct openpgp_message *m)
@@ -525,6 +463,7 @@ enum {
 	SUB_EXPIRES = 3,
 	SUB_EXPORTABLE = 4,
 	SUB_REVOCABLE = 7,
+	SUB_KEY_EXPIRES = 9,
 	SUB_ISSUER = 16,
 	SUB_NOTATION = 20,
 	SUB_SIGNER_UID = 28,
@@ -573,6 +512,14 @@ static int parse_subpackets(struct openpgp_message *m, const uint8_t *p, size_t 
 			} else
 				m->expires = get_be32(d);
 			break;
+		case SUB_KEY_EXPIRES:
+			if (len != 4)
+				return -EBADMSG;
+			if (hashed) {
+				m->key_expires = get_be32(d);
+				m->has_key_expires = true;
+			}
+			break;
 		case SUB_ISSUER:
 			if (len != OPENPGP_KEYID_SIZE)
 				return -EBADMSG;
@@ -609,7 +556,8 @@ static int dup_bytes(const uint8_t *p, size_t n, uint8_t **ret)
 	return 0;
 }
 
-static int parse_signature(struct openpgp_message *m, const uint8_t *p, size_t n)
+/* A v4 signature packet. data: only document signatures (0x00, 0x01) are allowed. */
+static int parse_signature(struct openpgp_message *m, const uint8_t *p, size_t n, bool data)
 {
 	struct reader r = { .p = p, .n = n };
 	const uint8_t *area, *q, *a;
@@ -628,7 +576,7 @@ static int parse_signature(struct openpgp_message *m, const uint8_t *p, size_t n
 	    !rd_be16(&r, &hlen) || !rd_take(&r, hlen, &area))
 		return -EBADMSG;
 	/* Binary (0x00) or canonical text (0x01) document signatures only. */
-	if (m->sig_type > 0x01)
+	if (data && m->sig_type > 0x01)
 		return -EBADMSG;
 	e = hash_alg(m->hash_algo, &md);
 	if (e < 0)
@@ -811,7 +759,7 @@ static int parse_packets(struct openpgp_message *m, struct reader *r, unsigned d
 
 			if (*state != WANT_SIG)
 				return -EBADMSG;
-			e = parse_signature(m, body.data, body.len);
+			e = parse_signature(m, body.data, body.len, true);
 			if (e < 0)
 				return e;
 			/* The one-pass header announced what the signature must be. */
@@ -880,14 +828,12 @@ static void hash_literal(struct digest_ctx *c, const struct openpgp_message *m)
 	digest_update(c, p + start, n - start);
 }
 
-int openpgp_message_verify(const struct openpgp_message *m, const struct openpgp_key *k,
-			   uint64_t now)
+/* Checks m's signature values over hash (already finished over data and trailer) with k. */
+static int verify_hash(const struct openpgp_message *m, const struct openpgp_key *k,
+		       enum digest_alg md, const uint8_t *hash, size_t hlen)
 {
 	/* RSA moduli stop at 8192 bits (crypto_pk_rsa_from_raw) */
-	uint8_t hash[DIGEST_MAX_SIZE], trailer[6], sig[8192 / 8];
-	struct digest_ctx c;
-	enum digest_alg md;
-	size_t hlen;
+	uint8_t sig[8192 / 8];
 	int e;
 
 	if (!k->usable)
@@ -896,17 +842,6 @@ int openpgp_message_verify(const struct openpgp_message *m, const struct openpgp
 		? m->pk_algo != k->algo
 		: (m->pk_algo != OPENPGP_PK_RSA && m->pk_algo != OPENPGP_PK_RSA_SIGN))
 		return -EKEYREJECTED;
-	e = hash_alg(m->hash_algo, &md);
-	if (e < 0)
-		return e;
-	digest_init(&c, md);
-	hash_literal(&c, m);
-	digest_update(&c, m->hashed, m->hashed_len);
-	trailer[0] = 0x04;
-	trailer[1] = 0xff;
-	put_be32(trailer + 2, (uint32_t) m->hashed_len);
-	digest_update(&c, trailer, sizeof(trailer));
-	hlen = digest_final(&c, hash);
 	/* The quick check only saves work: a match proves nothing, a mismatch is final. */
 	if (memcmp(hash, m->left16, 2) != 0)
 		return -EKEYREJECTED;
@@ -942,6 +877,42 @@ int openpgp_message_verify(const struct openpgp_message *m, const struct openpgp
 	}
 	if (e < 0)
 		return e == -ENOMEM ? e : -EKEYREJECTED;
+	return 0;
+}
+
+/* The v4 hash trailer (§5.2.4): the hashed part, then 0x04 0xFF and its length. */
+static size_t hash_finish(struct digest_ctx *c, const struct openpgp_message *m, uint8_t *hash)
+{
+	uint8_t trailer[6];
+
+	digest_update(c, m->hashed, m->hashed_len);
+	trailer[0] = 0x04;
+	trailer[1] = 0xff;
+	put_be32(trailer + 2, (uint32_t) m->hashed_len);
+	digest_update(c, trailer, sizeof(trailer));
+	return digest_final(c, hash);
+}
+
+int openpgp_message_verify(const struct openpgp_message *m, const struct openpgp_key *k,
+			   uint64_t now)
+{
+	uint8_t hash[DIGEST_MAX_SIZE];
+	struct digest_ctx c;
+	enum digest_alg md;
+	size_t hlen;
+	int e;
+
+	if (!k->usable)
+		return -EOPNOTSUPP;
+	e = hash_alg(m->hash_algo, &md);
+	if (e < 0)
+		return e;
+	digest_init(&c, md);
+	hash_literal(&c, m);
+	hlen = hash_finish(&c, m, hash);
+	e = verify_hash(m, k, md, hash, hlen);
+	if (e < 0)
+		return e;
 	if (m->expires != 0 && now >= (uint64_t) m->created + m->expires)
 		return -EKEYEXPIRED;
 	return 0;
@@ -977,6 +948,12 @@ int openpgp_verify(const struct openpgp_keyring *kr, const void *sig, size_t n, 
 		/* The verifying key must be the one the one-pass header names. */
 		if (memcmp(m->ops_keyid, k->keyid, OPENPGP_KEYID_SIZE) != 0)
 			return -EKEYREJECTED;
+		/* What the key's own signatures say about it now (gpgme reports both, and
+		 * c/image refuses either). */
+		if (k->revoked)
+			return -EKEYREVOKED;
+		if (k->expires != 0 && now >= (uint64_t) k->created + k->expires)
+			return -EKEYEXPIRED;
 		e = buf_append(payload, m->literal.data, m->literal.len);
 		if (e < 0)
 			return e;
@@ -985,4 +962,165 @@ int openpgp_verify(const struct openpgp_keyring *kr, const void *sig, size_t n, 
 		return 0;
 	}
 	return last;
+}
+
+/* ---- keyrings (§11.1) ---- */
+
+/* Self-signatures verified per keyring at most (each costs a public-key operation). */
+#define MAX_SELF_SIGS 256
+
+/* A primary key's own signature: hashed over 0x99 || len16 || key body, then for a
+ * certification 0xB4 (user ID) or 0xD1 (attribute) || len32 || the packet (§5.2.4). */
+/* Returns -ENOMEM only: a signature that does not parse or verify is ignored, but an
+ * allocation failure must not make a revoked key look valid. */
+static int self_signature(struct openpgp_key *k, const struct buf *key, uint8_t uid_tag,
+			  const struct buf *uid, const uint8_t *p, size_t n, uint32_t *best)
+{
+	_cleanup_(openpgp_message_freep) struct openpgp_message *m = NULL;
+	uint8_t hash[DIGEST_MAX_SIZE], pre[5];
+	struct digest_ctx c;
+	enum digest_alg md;
+	size_t hlen;
+	bool cert;
+	int e;
+
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	e = parse_signature(m, p, n, false);
+	if (e < 0 || hash_alg(m->hash_algo, &md) < 0)
+		return e == -ENOMEM ? e : 0;
+	cert = m->sig_type >= 0x10 && m->sig_type <= 0x13;
+	if (!(cert && uid_tag) && m->sig_type != 0x1f && m->sig_type != 0x20)
+		return 0;
+	digest_init(&c, md);
+	pre[0] = 0x99;
+	pre[1] = (uint8_t) (key->len >> 8);
+	pre[2] = (uint8_t) key->len;
+	digest_update(&c, pre, 3);
+	digest_update(&c, key->data, key->len);
+	if (cert) {
+		pre[0] = uid_tag;
+		put_be32(pre + 1, (uint32_t) uid->len);
+		digest_update(&c, pre, 5);
+		digest_update(&c, uid->data, uid->len);
+	}
+	hlen = hash_finish(&c, m, hash);
+	e = verify_hash(m, k, md, hash, hlen);
+	if (e < 0)
+		return e == -ENOMEM ? e : 0;
+	if (m->sig_type == 0x20) {
+		k->revoked = true;
+		return 0;
+	}
+	/* The newest self-signature states the key's current expiry. */
+	if (m->created >= *best) {
+		*best = m->created;
+		k->expires = m->has_key_expires ? m->key_expires : 0;
+	}
+	return 0;
+}
+
+int openpgp_keyring_parse(const void *p, size_t n, struct openpgp_keyring **ret)
+{
+	_cleanup_(openpgp_keyring_freep) struct openpgp_keyring *kr = NULL;
+	_cleanup_(buf_done) struct buf tmp = BUF_INIT(OPENPGP_MAX_INPUT);
+	_cleanup_(buf_done) struct buf body = BUF_INIT(OPENPGP_MAX_INPUT);
+	_cleanup_(buf_done) struct buf key = BUF_INIT(OPENPGP_MAX_INPUT);
+	_cleanup_(buf_done) struct buf uid = BUF_INIT(OPENPGP_MAX_INPUT);
+	struct reader r;
+	bool have_primary = false, in_subkey = false;
+	uint8_t tag, uid_tag = 0;
+	uint32_t best = 0;
+	unsigned self_sigs = 0;
+	int e;
+
+	e = input_bytes(p, n, "PUBLIC KEY BLOCK", &tmp, &r);
+	if (e < 0)
+		return e;
+	kr = calloc(1, sizeof(*kr));
+	if (!kr)
+		return -ENOMEM;
+	while (r.off < r.n) {
+		e = rd_packet(&r, &tag, &body);
+		if (e < 0)
+			return e;
+		switch (tag) {
+		case TAG_PUBLIC_KEY:
+		case TAG_PUBLIC_SUBKEY: {
+			struct openpgp_key *nk;
+
+			if (tag == TAG_PUBLIC_SUBKEY && !have_primary)
+				return -EBADMSG;
+			if (kr->n >= OPENPGP_MAX_KEYS)
+				return -E2BIG;
+			nk = reallocarray(kr->keys, kr->n + 1, sizeof(*nk));
+			if (!nk)
+				return -ENOMEM;
+			kr->keys = nk;
+			e = parse_key(body.data, body.len, tag == TAG_PUBLIC_KEY, &kr->keys[kr->n]);
+			if (e < 0) {
+				crypto_pk_free(kr->keys[kr->n].pk);
+				return e;
+			}
+			kr->n++;
+			have_primary = true;
+			in_subkey = tag == TAG_PUBLIC_SUBKEY;
+			if (!in_subkey) {
+				buf_reset(&key);
+				e = buf_append(&key, body.data, body.len);
+				if (e < 0)
+					return e;
+				uid_tag = 0;
+				best = 0;
+			}
+			break;
+		}
+		case TAG_USER_ID:
+		case TAG_USER_ATTRIBUTE:
+			if (!have_primary)
+				return -EBADMSG;
+			uid_tag = tag == TAG_USER_ID ? 0xb4 : 0xd1;
+			buf_reset(&uid);
+			e = buf_append(&uid, body.data, body.len);
+			if (e < 0)
+				return e;
+			break;
+		case TAG_SIGNATURE: {
+			struct openpgp_key *primary = NULL;
+
+			if (!have_primary)
+				return -EBADMSG;
+			/* Subkey bindings say nothing about the primary key. */
+			if (in_subkey || self_sigs >= MAX_SELF_SIGS)
+				break;
+			for (size_t i = kr->n; i > 0; i--)
+				if (kr->keys[i - 1].primary) {
+					primary = &kr->keys[i - 1];
+					break;
+				}
+			if (!primary->usable || key.len > 0xffff)
+				break;
+			self_sigs++;
+			e = self_signature(primary, &key, uid_tag, &uid, body.data, body.len,
+					   &best);
+			if (e < 0)
+				return e;
+			break;
+		}
+		case TAG_TRUST:
+		case TAG_MARKER:
+			if (!have_primary && tag != TAG_MARKER)
+				return -EBADMSG;
+			break;
+		default:
+			/* Secret keys among the trusted public keys are a configuration mistake
+			 * worth refusing, not a thing to skip. */
+			return -EBADMSG;
+		}
+	}
+	if (kr->n == 0)
+		return -ENOKEY;
+	*ret = steal_ptr(kr);
+	return 0;
 }

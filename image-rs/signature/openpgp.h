@@ -40,7 +40,9 @@ struct openpgp_key {
 	uint8_t algo;                      /* OPENPGP_PK_* */
 	bool primary;                      /* false for a subkey */
 	bool usable;                       /* algorithm and curve are ones we verify */
+	bool revoked;                      /* a key revocation signature by itself verifies */
 	uint32_t created;
+	uint32_t expires;     /* seconds after created, from the newest self-signature; 0 never */
 	struct crypto_pk *pk; /* RSA and ECDSA */
 	uint8_t ed25519[32];  /* EdDSA */
 };
@@ -52,9 +54,12 @@ struct openpgp_keyring {
 
 /* Parses a keyring: concatenated transferable public keys, binary or ASCII-armored
  * ("PUBLIC KEY BLOCK"; several blocks may follow each other; a CRC24 line, when present,
- * must match). Keys of other versions or algorithms are kept with usable = false;
- * signature, user ID, user attribute, trust and marker packets are skipped. Secret keys
- * and any other packet are -EBADMSG. -ENOKEY if no key at all was found. */
+ * must match). Keys of other versions or algorithms are kept with usable = false. A
+ * primary key's own signatures are verified: a key revocation (0x20) marks it revoked,
+ * the newest user ID certification or direct-key signature sets its expiry; signatures
+ * by other keys, on subkeys, or that do not verify or parse are ignored. User ID, user
+ * attribute, trust and marker packets are otherwise skipped. Secret keys and any other
+ * packet are -EBADMSG. -ENOKEY if no key at all was found. */
 int openpgp_keyring_parse(const void *p, size_t n, struct openpgp_keyring **ret);
 struct openpgp_keyring *openpgp_keyring_free(struct openpgp_keyring *k);
 DEFINE_POINTER_CLEANUP(struct openpgp_keyring *, openpgp_keyring_free)
@@ -70,6 +75,8 @@ struct openpgp_message {
 	size_t hashed_len;
 	uint8_t left16[2];
 	uint32_t created, expires; /* expires: seconds after created, 0 = never */
+	uint32_t key_expires;      /* key expiration time subpacket (self-signatures) */
+	bool has_key_expires;
 	bool has_issuer, has_issuer_fpr;
 	uint8_t issuer[OPENPGP_KEYID_SIZE];
 	uint8_t issuer_fpr[OPENPGP_FPR_SIZE];
@@ -96,7 +103,9 @@ int openpgp_message_verify(const struct openpgp_message *m, const struct openpgp
  * the keyring's primary keys, and that key's fingerprint ends with the one-pass
  * signature's key id. On success *ret_key (if not NULL) points into kr and the literal
  * data is appended to payload. -EKEYREJECTED if no key verifies it or the key id
- * differs; parse errors as openpgp_message_parse(). */
+ * differs; beyond upstream (as c/image's gpgme check), -EKEYREVOKED for a revoked key and
+ * -EKEYEXPIRED for a key expired at now or an expired signature; parse errors as
+ * openpgp_message_parse(). */
 int openpgp_verify(const struct openpgp_keyring *kr, const void *sig, size_t n, uint64_t now,
 		   const struct openpgp_key **ret_key, struct buf *payload);
 

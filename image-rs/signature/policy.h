@@ -144,7 +144,8 @@ struct sig_env {
 /* Evaluates every requirement that applies to img; all must pass, none = accept.
  * 0 accepted; otherwise why (if not NULL) says which rule refused and why, and:
  * -EPERM a "reject" rule; -ENOENT no signature exists; -EKEYREJECTED no signature
- * verifies, or a verified one names another digest or identity; -EINVAL a rule that
+ * verifies, or a verified one names another digest or identity; -EKEYEXPIRED,
+ * -EKEYREVOKED the only verifying signature or its key expired or was revoked; -EINVAL a rule that
  * cannot be used (keyType not GPGKeys, both or neither of keyPath/keyData, bad keyData,
  * an identity rule sigstoreSigned does not allow, no lookaside configured); errors of
  * env->fetch pass through. */

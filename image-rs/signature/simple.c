@@ -499,7 +499,9 @@ static int one_signature(const struct openpgp_keyring *kr, const struct buf *sig
 	case -EKEYREJECTED:
 		return sig_why(why, r, "no key of the keyring verifies it (or its key id differs)");
 	case -EKEYEXPIRED:
-		return sig_why(why, r, "the signature has expired");
+		return sig_why(why, r, "the signature or its key has expired");
+	case -EKEYREVOKED:
+		return sig_why(why, r, "its key has been revoked");
 	case -EOPNOTSUPP:
 		return sig_why(why, r, "it uses an algorithm or feature that is not supported");
 	case -E2BIG:

@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 
 KEYS="rsa2048 rsa4096 nistp256 nistp384 ed25519"
-plan 79
+plan 82
 
 # expect_err NAME ERRNO CMD...: CMD must exit 1 with "error: ERRNO" on stderr.
 expect_err() {
@@ -139,6 +139,26 @@ printf '{"default":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"%s"}],"tra
 check "signature within its validity" "$CLI" check "$D/p-exp.json" $REF $DIG --sigstore "$D/l3.yaml"
 expect_reason "expired signature refused" EKEYEXPIRED "expired" \
 	"$CLI" check "$D/p-exp.json" $REF $DIG --sigstore "$D/l3.yaml" --now $(($(date +%s) + 3 * 86400))
+
+# Key state from its self-signatures: an expiring key, a revoked key (gpg's own revocation
+# certificate imported).
+gpg --batch --passphrase '' --quick-gen-key "cocobox expiring <exp@test.invalid>" ed25519 sign 1d 2>/dev/null
+gpg --batch --passphrase '' --quick-gen-key "cocobox revoked <rev@test.invalid>" nistp256 sign never 2>/dev/null
+FE=$(fpr_of exp@test.invalid)
+FR=$(fpr_of rev@test.invalid)
+gpg --batch -u "$FR" --sign -o "$D/rev.sig" "$D/payload"
+sed 's/^:-----BEGIN/-----BEGIN/' "$GNUPGHOME/openpgp-revocs.d/$FR.rev" >"$D/rev.asc"
+gpg --batch --import "$D/rev.asc" 2>/dev/null
+gpg --export "$FR" >"$D/revoked.gpg"
+expect_err "revoked key refused" EKEYREVOKED "$CLI" pgp-verify "$D/revoked.gpg" "$D/rev.sig"
+mkdir -p "$D/l4/test/signed@sha256=$HEX"
+gpg --batch -u "$FE" --sign -o "$D/l4/test/signed@sha256=$HEX/signature-1" "$D/payload"
+gpg --export "$FE" >"$D/expiring.gpg"
+printf 'default-docker:\n  sigstore: file://%s/l4\n' "$D" >"$D/l4.yaml"
+printf '{"default":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"%s"}],"transports":{}}' "$D/expiring.gpg" >"$D/p-kexp.json"
+check "key within its validity" "$CLI" check "$D/p-kexp.json" $REF $DIG --sigstore "$D/l4.yaml"
+expect_reason "expired key refused" EKEYEXPIRED "expired" \
+	"$CLI" check "$D/p-kexp.json" $REF $DIG --sigstore "$D/l4.yaml" --now $(($(date +%s) + 2 * 86400))
 
 # (b) signedBy through a lookaside store (the layout skopeo writes, testbed §2d).
 L=$D/lookaside

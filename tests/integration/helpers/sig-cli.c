@@ -47,6 +47,7 @@ static const char *errname(int r)
 		{ EINVAL, "EINVAL" },
 		{ EOPNOTSUPP, "EOPNOTSUPP" },
 		{ EKEYEXPIRED, "EKEYEXPIRED" },
+		{ EKEYREVOKED, "EKEYREVOKED" },
 		{ E2BIG, "E2BIG" },
 		{ ENOKEY, "ENOKEY" },
 		{ ENOMEM, "ENOMEM" },

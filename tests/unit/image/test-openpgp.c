@@ -281,5 +281,67 @@ static void test_nesting(void)
 	}
 }
 
-TESTS(test_keyrings, test_verify, test_mutations, test_ops_keyid, test_armor, test_malformed,
-      test_nesting)
+/* Whole length of the old-format packet gpg --export writes at p (1- or 2-byte length). */
+static size_t packet_size(const uint8_t *p)
+{
+	ASSERT_TRUE((p[0] & 0xc0) == 0x80 && (p[0] & 3) < 2);
+	return (p[0] & 3) == 0 ? 2u + p[1] : 3u + ((size_t) p[1] << 8 | p[2]);
+}
+
+/* Self-signatures: gpg --quick-gen-key ... 1d, and a key with its revocation imported. */
+static void test_key_state(void)
+{
+	for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+		_cleanup_(openpgp_keyring_freep) struct openpgp_keyring *kr = keyring(keys[i].name,
+										      "gpg");
+
+		ASSERT_TRUE(!kr->keys[0].revoked && kr->keys[0].expires == 0);
+	}
+	{
+		_cleanup_(openpgp_keyring_freep) struct openpgp_keyring *kr = keyring("expiring",
+										      "gpg");
+		_cleanup_(buf_done) struct buf sig = {}, out = BUF_INIT(1 << 20);
+		uint64_t created = kr->keys[0].created;
+
+		ASSERT_EQ(kr->keys[0].expires, 86400);
+		ASSERT_TRUE(!kr->keys[0].revoked);
+		load("expiring.sig", &sig);
+		ASSERT_OK(openpgp_verify(kr, sig.data, sig.len, created + 3600, NULL, &out));
+		ASSERT_ERR(openpgp_verify(kr, sig.data, sig.len, created + 86400, NULL, &out),
+			   -EKEYEXPIRED);
+	}
+	{
+		_cleanup_(openpgp_keyring_freep) struct openpgp_keyring *kr = keyring("revoked",
+										      "gpg");
+		_cleanup_(buf_done) struct buf sig = {}, out = BUF_INIT(1 << 20);
+
+		ASSERT_TRUE(kr->keys[0].revoked);
+		load("revoked.sig", &sig);
+		ASSERT_ERR(
+		    openpgp_verify(kr, sig.data, sig.len, kr->keys[0].created + 10, NULL, &out),
+		    -EKEYREVOKED);
+	}
+	{
+		/* The revocation (the packet after the key in gpg's export) placed under another
+		 * key does not revoke that key: it is not that key's own signature. */
+		_cleanup_(buf_done) struct buf rev = {}, other = {}, spliced = BUF_INIT(1 << 20);
+		_cleanup_(openpgp_keyring_freep) struct openpgp_keyring *kr = NULL;
+		size_t k, s;
+
+		load("revoked.gpg", &rev);
+		load("nistp256.gpg", &other);
+		k = packet_size(rev.data);
+		s = packet_size(rev.data + k);
+		/* version, then signature type after the 2- or 3-byte header */
+		ASSERT_EQ(rev.data[k + ((rev.data[k] & 3) ? 3 : 2) + 1], 0x20);
+		k = packet_size(other.data);
+		ASSERT_OK(buf_append(&spliced, other.data, k));
+		ASSERT_OK(buf_append(&spliced, rev.data + packet_size(rev.data), s));
+		ASSERT_OK(buf_append(&spliced, other.data + k, other.len - k));
+		ASSERT_OK(openpgp_keyring_parse(spliced.data, spliced.len, &kr));
+		ASSERT_TRUE(!kr->keys[0].revoked);
+	}
+}
+
+TESTS(test_keyrings, test_key_state, test_verify, test_mutations, test_ops_keyid, test_armor,
+      test_malformed, test_nesting)

@@ -410,7 +410,7 @@ int policy_payload_check(const void *p, size_t n, const char *want_type,
 	int64_t ts;
 	int r;
 
-	r = json_parse(p, n, POLICY_MAX_SIZE, 16, &j, &reason);
+	r = json_parse(p, n, POLICY_MAX_SIZE, JSON_DEFAULT_MAX_DEPTH, &j, &reason);
 	if (r < 0)
 		return sig_why(why, r, "Signature payload is not JSON: %s", reason ? reason : "");
 	if (json_get_object(j, "critical", &crit) < 0 || json_get_string(crit, "type", &type) < 0 ||

@@ -319,6 +319,7 @@ static void test_lookup(void)
 
 		image_of("a.example.com/x/y:1", &r, &img);
 		q = policy_requirements_for(p, &img, NULL);
+		ASSERT_TRUE(q);
 		ASSERT_EQ(q->n, 1);
 		ASSERT_EQ(q->v[0].type, POLICY_REQ_SIGNED_BY);
 		ASSERT_STREQ(q->v[0].key_type, "GPGKeys");

@@ -65,14 +65,14 @@ int cosign_verify(const struct sig_image *img, const void *key_pem, size_t key_l
 
 	r = crypto_pk_import(key_pem, key_len, &key);
 	if (r < 0)
-		return sig_why(why, r == -ENOMEM ? r : -EINVAL,
-			       "failed to build public key verifier");
+		return policy_why(why, r == -ENOMEM ? r : -EINVAL,
+				  "failed to build public key verifier");
 	r = json_parse(manifest, n, COSIGN_MAX_MANIFEST, 32, &j, NULL);
 	if (r < 0)
-		return sig_why(why, r, "The signature manifest is not JSON");
+		return policy_why(why, r, "The signature manifest is not JSON");
 	r = json_get_array(j, "layers", &arr);
 	if (r < 0)
-		return sig_why(why, -EBADMSG, "The signature manifest has no layers");
+		return policy_why(why, -EBADMSG, "The signature manifest has no layers");
 	nl = json_object_array_length(arr);
 
 	for (size_t i = 0; i < nl && r >= 0; i++) {
@@ -84,13 +84,14 @@ int cosign_verify(const struct sig_image *img, const void *key_pem, size_t key_l
 		    json_get_string(l, "digest", &dg) < 0 ||
 		    json_get_object_opt(l, "annotations", &ann) < 0 ||
 		    (ann && json_get_string_opt(ann, COSIGN_SIGNATURE_ANNOTATION, &sig_b64) < 0)) {
-			r = sig_why(why, -EBADMSG, "The signature manifest has a malformed layer");
+			r = policy_why(why, -EBADMSG,
+				       "The signature manifest has a malformed layer");
 			break;
 		}
 		if (!streq(mt, COSIGN_PAYLOAD_MEDIA_TYPE))
 			continue;
 		if (count >= COSIGN_MAX_LAYERS) {
-			r = sig_why(why, -E2BIG, "Too many signature layers");
+			r = policy_why(why, -E2BIG, "Too many signature layers");
 			break;
 		}
 		L = &layers[count];
@@ -127,10 +128,11 @@ int cosign_verify(const struct sig_image *img, const void *key_pem, size_t key_l
 		}
 	}
 	if (r >= 0 && count == 0)
-		r = sig_why(why, -ENOENT,
-			    "A signature was required, but no cosign signature exists");
+		r = policy_why(why, -ENOENT,
+			       "A signature was required, but no cosign signature exists");
 	else if (r >= 0 && !any)
-		r = sig_why(why, -EKEYREJECTED, "No cosign signature verifies with the given key");
+		r = policy_why(why, -EKEYREJECTED,
+			       "No cosign signature verifies with the given key");
 	/* Every payload must fit the image, not only the verified one (upstream). The type
 	 * is not checked, as upstream does not. */
 	for (size_t i = 0; i < count && r >= 0; i++)
@@ -162,25 +164,26 @@ int cosign_check(const struct sig_image *img, const void *key_pem, size_t key_le
 
 	if (id && id->type != POLICY_ID_NONE && id->type != POLICY_ID_MATCH_REPOSITORY &&
 	    id->type != POLICY_ID_EXACT_REPOSITORY)
-		return sig_why(why, -EINVAL,
-			       "Denied by signedIdentity: sigstoreSigned accepts only "
-			       "matchRepository and exactRepository");
+		return policy_why(why, -EINVAL,
+				  "Denied by signedIdentity: sigstoreSigned accepts only "
+				  "matchRepository and exactRepository");
 	{
 		/* The key is checked before the registry is asked for anything. */
 		_cleanup_pk_ struct crypto_pk *key = NULL;
 
 		r = crypto_pk_import(key_pem, key_len, &key);
 		if (r < 0)
-			return sig_why(why, r == -ENOMEM ? r : -EINVAL,
-				       "failed to build public key verifier");
+			return policy_why(why, r == -ENOMEM ? r : -EINVAL,
+					  "failed to build public key verifier");
 	}
 	if (!env->cosign_manifest || !env->cosign_blob)
-		return sig_why(why, -EOPNOTSUPP, "No registry access for cosign signatures");
+		return policy_why(why, -EOPNOTSUPP, "No registry access for cosign signatures");
 	r = env->cosign_manifest(env->ud, img, &manifest);
 	if (r == -ENOENT)
-		return sig_why(why, r, "A signature was required, but no cosign signature exists");
+		return policy_why(why, r,
+				  "A signature was required, but no cosign signature exists");
 	if (r < 0)
-		return sig_why(why, r, "Cannot fetch the cosign signature manifest");
+		return policy_why(why, r, "Cannot fetch the cosign signature manifest");
 	return cosign_verify(img, key_pem, key_len, id, manifest.data, manifest.len, env_blob, &c,
 			     why);
 }

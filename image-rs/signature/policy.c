@@ -19,7 +19,7 @@
 #include "policy.h"
 #include "simple.h"
 
-int sig_why(struct buf *why, int r, const char *fmt, ...)
+int policy_why(struct buf *why, int r, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -32,7 +32,7 @@ int sig_why(struct buf *why, int r, const char *fmt, ...)
 	return r;
 }
 
-int sig_why_prefix(struct buf *why, int r, const char *fmt, ...)
+int policy_why_prefix(struct buf *why, int r, const char *fmt, ...)
 {
 	_cleanup_(buf_done) struct buf n = BUF_INIT(BUF_UNLIMITED);
 	va_list ap;
@@ -56,7 +56,7 @@ int sig_why_prefix(struct buf *why, int r, const char *fmt, ...)
 #define REF_MAX 4096
 #define NAME_MAX_LEN 255
 
-void sig_ref_done(struct sig_ref *r)
+void policy_ref_done(struct sig_ref *r)
 {
 	free(r->registry);
 	free(r->repository);
@@ -129,10 +129,10 @@ static bool has_upper(const char *s, size_t n)
 	return false;
 }
 
-int sig_ref_parse(const char *s, struct sig_ref *ret)
+int policy_ref_parse(const char *s, struct sig_ref *ret)
 {
 	_cleanup_free_ char *copy = NULL;
-	_cleanup_(sig_ref_done) struct sig_ref r = {};
+	_cleanup_(policy_ref_done) struct sig_ref r = {};
 	const char *reg = "docker.io", *path;
 	char *at, *slash, *colon, *first;
 	size_t reglen = 9, plen;
@@ -223,7 +223,7 @@ int sig_ref_parse(const char *s, struct sig_ref *ret)
 	return 0;
 }
 
-void sig_ref_to_image(const struct sig_ref *r, struct sig_image *img)
+void policy_ref_to_image(const struct sig_ref *r, struct sig_image *img)
 {
 	img->registry = r->registry;
 	img->repository = r->repository;
@@ -244,7 +244,7 @@ static int image_full_name(const struct sig_image *img, char **ret)
 	return k < 0 ? -ENOMEM : 0;
 }
 
-char **sig_strv_free(char **l)
+char **policy_strv_free(char **l)
 {
 	if (l)
 		for (char **i = l; *i; i++)
@@ -270,9 +270,9 @@ static int strv_push(char ***l, size_t *n, char *s)
 	return 0;
 }
 
-int sig_scopes(const struct sig_image *img, char ***ret)
+int policy_scopes(const struct sig_image *img, char ***ret)
 {
-	_cleanup_(sig_strv_freep) char **l = NULL;
+	_cleanup_(policy_strv_freep) char **l = NULL;
 	_cleanup_free_ char *name = NULL;
 	size_t n = 0;
 	char *c;
@@ -317,8 +317,8 @@ int sig_scopes(const struct sig_image *img, char ***ret)
 
 static int mismatch(struct buf *why, const char *signed_ref)
 {
-	return sig_why(why, -EKEYREJECTED, "Match reference failed: signature claims '%s'",
-		       signed_ref);
+	return policy_why(why, -EKEYREJECTED, "Match reference failed: signature claims '%s'",
+			  signed_ref);
 }
 
 /* The "matchRepoDigestOrExact" test of an image with reference fields (whole, tag,
@@ -326,15 +326,15 @@ static int mismatch(struct buf *why, const char *signed_ref)
 static int repo_digest_or_exact(const char *whole, bool tag, bool digest, const char *full_name,
 				const char *signed_ref, struct buf *why)
 {
-	_cleanup_(sig_ref_done) struct sig_ref sr = {};
+	_cleanup_(policy_ref_done) struct sig_ref sr = {};
 	int r;
 
 	if (tag && !streq(whole, signed_ref))
 		return mismatch(why, signed_ref);
 	if (digest) {
-		r = sig_ref_parse(signed_ref, &sr);
+		r = policy_ref_parse(signed_ref, &sr);
 		if (r < 0)
-			return sig_why(why, r, "Invalid signed reference '%s'", signed_ref);
+			return policy_why(why, r, "Invalid signed reference '%s'", signed_ref);
 		if (!streq(full_name, sr.name))
 			return mismatch(why, signed_ref);
 	}
@@ -344,7 +344,7 @@ static int repo_digest_or_exact(const char *whole, bool tag, bool digest, const 
 int policy_identity_match(const struct policy_identity *id, const struct sig_image *img,
 			  const char *signed_ref, struct buf *why)
 {
-	_cleanup_(sig_ref_done) struct sig_ref sr = {};
+	_cleanup_(policy_ref_done) struct sig_ref sr = {};
 	_cleanup_free_ char *full = NULL;
 	int r;
 
@@ -356,7 +356,7 @@ int policy_identity_match(const struct policy_identity *id, const struct sig_ima
 		return 0;
 	case POLICY_ID_MATCH_EXACT:
 		if (img->digest_ref)
-			return sig_why(
+			return policy_why(
 			    why, -EKEYREJECTED,
 			    "Can not reference the image with the digest in matchExact policy");
 		return streq(img->whole, signed_ref) ? 0 : mismatch(why, signed_ref);
@@ -367,14 +367,14 @@ int policy_identity_match(const struct policy_identity *id, const struct sig_ima
 		return streq(signed_ref, id->a) ? 0 : mismatch(why, signed_ref);
 	case POLICY_ID_MATCH_REPOSITORY:
 	case POLICY_ID_EXACT_REPOSITORY:
-		r = sig_ref_parse(signed_ref, &sr);
+		r = policy_ref_parse(signed_ref, &sr);
 		if (r < 0)
-			return sig_why(why, r, "Invalid signed reference '%s'", signed_ref);
+			return policy_why(why, r, "Invalid signed reference '%s'", signed_ref);
 		return streq(sr.name, id->type == POLICY_ID_MATCH_REPOSITORY ? full : id->a)
 			   ? 0
 			   : mismatch(why, signed_ref);
 	case POLICY_ID_REMAP_IDENTITY: {
-		_cleanup_(sig_ref_done) struct sig_ref remapped = {};
+		_cleanup_(policy_ref_done) struct sig_ref remapped = {};
 		_cleanup_free_ char *s = NULL;
 		const char *rest = startswith(img->whole, id->a);
 
@@ -388,9 +388,9 @@ int policy_identity_match(const struct policy_identity *id, const struct sig_ima
 			if (!s)
 				return -ENOMEM;
 		}
-		r = sig_ref_parse(s, &remapped);
+		r = policy_ref_parse(s, &remapped);
 		if (r < 0)
-			return sig_why(why, r, "Invalid remapped reference '%s'", s);
+			return policy_why(why, r, "Invalid remapped reference '%s'", s);
 		return repo_digest_or_exact(remapped.whole, remapped.tag, remapped.digest,
 					    remapped.name, signed_ref, why);
 	}
@@ -412,7 +412,8 @@ int policy_payload_check(const void *p, size_t n, const char *want_type,
 
 	r = json_parse(p, n, POLICY_MAX_SIZE, JSON_DEFAULT_MAX_DEPTH, &j, &reason);
 	if (r < 0)
-		return sig_why(why, r, "Signature payload is not JSON: %s", reason ? reason : "");
+		return policy_why(why, r, "Signature payload is not JSON: %s",
+				  reason ? reason : "");
 	if (json_get_object(j, "critical", &crit) < 0 || json_get_string(crit, "type", &type) < 0 ||
 	    json_get_object(crit, "image", &image) < 0 ||
 	    json_get_string(image, "docker-manifest-digest", &digest) < 0 ||
@@ -421,10 +422,11 @@ int policy_payload_check(const void *p, size_t n, const char *want_type,
 	    json_get_object_opt(j, "optional", &opt) < 0 ||
 	    (opt && (json_get_string_opt(opt, "creator", &s) < 0 ||
 		     json_get_int64_opt(opt, "timestamp", &ts) < 0)))
-		return sig_why(why, -EBADMSG, "Signature payload is not a simple signing payload");
+		return policy_why(why, -EBADMSG,
+				  "Signature payload is not a simple signing payload");
 	if (want_type && !streq(type, want_type))
-		return sig_why(why, -EKEYREJECTED, "Signature payload type '%s' is not '%s'", type,
-			       want_type);
+		return policy_why(why, -EKEYREJECTED, "Signature payload type '%s' is not '%s'",
+				  type, want_type);
 	r = policy_identity_match(id, img, ref, why);
 	if (r < 0)
 		return r;
@@ -432,10 +434,10 @@ int policy_payload_check(const void *p, size_t n, const char *want_type,
 		return 0;
 	if (allow_index && img->index_digest && streq(digest, img->index_digest))
 		return 0;
-	return sig_why(why, -EKEYREJECTED,
-		       "SigPayload's manifest digest does not match, the input is %s, but in "
-		       "SigPayload it is %s",
-		       img->manifest_digest, digest);
+	return policy_why(why, -EKEYREJECTED,
+			  "SigPayload's manifest digest does not match, the input is %s, but in "
+			  "SigPayload it is %s",
+			  img->manifest_digest, digest);
 }
 
 /* ---- policy file (mod.rs, policy_requirement.rs) ---- */
@@ -661,10 +663,10 @@ const struct policy_reqs *policy_requirements_for(const struct policy *p,
 						  const struct sig_image *img,
 						  const char **ret_scope)
 {
-	_cleanup_(sig_strv_freep) char **scopes = NULL;
+	_cleanup_(policy_strv_freep) char **scopes = NULL;
 	const struct policy_scope *s = NULL;
 
-	if (sig_scopes(img, &scopes) < 0)
+	if (policy_scopes(img, &scopes) < 0)
 		return NULL;
 	for (char **i = scopes; *i && !s; i++)
 		s = find_scope(p, *i);
@@ -684,22 +686,22 @@ static int req_key(const struct policy_req *req, const struct sig_env *env, stru
 	int r;
 
 	if (!req->key_path && !req->key_data)
-		return sig_why(why, -EINVAL, "Neither keyPath nor keyData is specified");
+		return policy_why(why, -EINVAL, "Neither keyPath nor keyData is specified");
 	if (req->key_path && req->key_data)
-		return sig_why(why, -EINVAL, "Both keyPath and keyData are specified");
+		return policy_why(why, -EINVAL, "Both keyPath and keyData are specified");
 	if (req->key_data) {
 		if (req->type == POLICY_REQ_SIGSTORE_SIGNED)
 			return buf_append_str(out, req->key_data);
 		r = b64_decode(B64_STD, req->key_data, strlen(req->key_data), out);
-		return r < 0 ? sig_why(why, r == -EBADMSG ? -EINVAL : r, "keyData is not base64")
+		return r < 0 ? policy_why(why, r == -EBADMSG ? -EINVAL : r, "keyData is not base64")
 			     : 0;
 	}
 	if (!env->fetch)
-		return sig_why(why, -EOPNOTSUPP, "No resource fetcher for keyPath '%s'",
-			       req->key_path);
+		return policy_why(why, -EOPNOTSUPP, "No resource fetcher for keyPath '%s'",
+				  req->key_path);
 	r = env->fetch(env->ud, req->key_path, out);
 	if (r < 0)
-		return sig_why(why, r, "Read keyPath '%s' failed", req->key_path);
+		return policy_why(why, r, "Read keyPath '%s' failed", req->key_path);
 	return 0;
 }
 
@@ -713,10 +715,10 @@ static int check_req(const struct policy_req *req, const struct sig_image *img,
 	case POLICY_REQ_ACCEPT:
 		return 0;
 	case POLICY_REQ_REJECT:
-		return sig_why(why, -EPERM, "Policy `reject` rejects image %s", img->whole);
+		return policy_why(why, -EPERM, "Policy `reject` rejects image %s", img->whole);
 	case POLICY_REQ_SIGNED_BY:
 		if (!streq(req->key_type, "GPGKeys"))
-			return sig_why(
+			return policy_why(
 			    why, -EINVAL,
 			    "Unknown key type in policy config: only support GPGKeys now");
 		r = req_key(req, env, &key, why);
@@ -728,9 +730,9 @@ static int check_req(const struct policy_req *req, const struct sig_image *img,
 		if (req->identity.type != POLICY_ID_NONE &&
 		    req->identity.type != POLICY_ID_MATCH_REPOSITORY &&
 		    req->identity.type != POLICY_ID_EXACT_REPOSITORY)
-			return sig_why(why, -EINVAL,
-				       "Denied by signedIdentity: sigstoreSigned accepts only "
-				       "matchRepository and exactRepository");
+			return policy_why(why, -EINVAL,
+					  "Denied by signedIdentity: sigstoreSigned accepts only "
+					  "matchRepository and exactRepository");
 		r = req_key(req, env, &key, why);
 		if (r < 0)
 			return r;
@@ -751,7 +753,7 @@ int policy_check(const struct policy *p, const struct sig_image *img, const stru
 	int r;
 
 	if (!img->manifest_digest)
-		return sig_why(why, -EINVAL, "Missing image digest");
+		return policy_why(why, -EINVAL, "Missing image digest");
 	reqs = policy_requirements_for(p, img, NULL);
 	if (!reqs)
 		return -ENOMEM;
@@ -762,9 +764,9 @@ int policy_check(const struct policy *p, const struct sig_image *img, const stru
 		if (r < 0) {
 			if (reqs->v[i].type == POLICY_REQ_SIGNED_BY ||
 			    reqs->v[i].type == POLICY_REQ_SIGSTORE_SIGNED)
-				(void) sig_why_prefix(why, r, "rejected by `%s` rule",
-						      req_name(reqs->v[i].type));
-			return sig_why_prefix(why, r, "Denied by policy");
+				(void) policy_why_prefix(why, r, "rejected by `%s` rule",
+							 req_name(reqs->v[i].type));
+			return policy_why_prefix(why, r, "Denied by policy");
 		}
 	}
 	return 0;

@@ -39,18 +39,18 @@ struct sig_ref {
 	char *whole; /* name[:tag][@digest] */
 };
 /* -EBADMSG for a string that is not a reference; -ENOMEM. */
-int sig_ref_parse(const char *s, struct sig_ref *ret);
-void sig_ref_done(struct sig_ref *r);
+int policy_ref_parse(const char *s, struct sig_ref *ret);
+void policy_ref_done(struct sig_ref *r);
 /* Points img's reference fields into r (manifest and index digests are left alone). */
-void sig_ref_to_image(const struct sig_ref *r, struct sig_image *img);
+void policy_ref_to_image(const struct sig_ref *r, struct sig_image *img);
 
 /* The scope names tried for img, most specific first (upstream get_image_namespaces with
  * the whole reference in front): "reg/a/b:tag", "reg/a/b", "reg/a", "reg", then
  * "*.<suffix>" for each dropped leading DNS label of the registry (port stripped). The
- * caller frees the NULL-terminated array with sig_strv_free(). */
-int sig_scopes(const struct sig_image *img, char ***ret);
-char **sig_strv_free(char **l);
-DEFINE_POINTER_CLEANUP(char **, sig_strv_free)
+ * caller frees the NULL-terminated array with policy_strv_free(). */
+int policy_scopes(const struct sig_image *img, char ***ret);
+char **policy_strv_free(char **l);
+DEFINE_POINTER_CLEANUP(char **, policy_strv_free)
 
 enum policy_identity_type {
 	POLICY_ID_NONE, /* signedIdentity absent */
@@ -116,7 +116,7 @@ int policy_parse(const void *p, size_t n, struct policy **ret);
 struct policy *policy_free(struct policy *p);
 DEFINE_POINTER_CLEANUP(struct policy *, policy_free)
 
-/* The requirement list for img: the docker scope equal to the first of sig_scopes() that
+/* The requirement list for img: the docker scope equal to the first of policy_scopes() that
  * the policy has, else the "" scope, else "default". *ret_scope (if not NULL) gets the
  * scope's name, or NULL for "default". Returns NULL only on allocation failure. */
 const struct policy_reqs *policy_requirements_for(const struct policy *p,
@@ -153,6 +153,6 @@ int policy_check(const struct policy *p, const struct sig_image *img, const stru
 		 struct buf *why);
 
 /* Resets why and writes the formatted reason; returns r. why may be NULL. */
-int sig_why(struct buf *why, int r, const char *fmt, ...) _printf_(3, 4);
+int policy_why(struct buf *why, int r, const char *fmt, ...) _printf_(3, 4);
 /* Puts "<prefix>: " in front of the reason already in why (if any); returns r. */
-int sig_why_prefix(struct buf *why, int r, const char *fmt, ...) _printf_(3, 4);
+int policy_why_prefix(struct buf *why, int r, const char *fmt, ...) _printf_(3, 4);

@@ -72,9 +72,12 @@ static int y_lines(const char *s, size_t n, struct yparser *p)
 		for (end = ind; end < len; end++) {
 			char c = l[end];
 
-			if (c == '\'' && !dq)
+			/* A quote opens a scalar only at a token start ("it's" is plain). */
+			bool start = end == ind || strchr(" {,", l[end - 1]);
+
+			if (c == '\'' && !dq && (sq || start))
 				sq = !sq;
-			else if (c == '"' && !sq && (end == ind || l[end - 1] != '\\'))
+			else if (c == '"' && !sq && (dq ? l[end - 1] != '\\' : start))
 				dq = !dq;
 			else if (c == '#' && !sq && !dq &&
 				 (end == ind || l[end - 1] == ' ' || l[end - 1] == '\t'))
@@ -471,9 +474,9 @@ int simple_config_merge(struct simple_config *into, const struct simple_config *
 
 const char *simple_config_base_url(const struct simple_config *c, const struct sig_image *img)
 {
-	_cleanup_(sig_strv_freep) char **scopes = NULL;
+	_cleanup_(policy_strv_freep) char **scopes = NULL;
 
-	if (c->n > 0 && sig_scopes(img, &scopes) == 0)
+	if (c->n > 0 && policy_scopes(img, &scopes) == 0)
 		for (char **i = scopes; *i; i++) {
 			const struct simple_scope *s = find_scope(c, *i);
 
@@ -497,19 +500,20 @@ static int one_signature(const struct openpgp_keyring *kr, const struct buf *sig
 	case 0:
 		break;
 	case -EKEYREJECTED:
-		return sig_why(why, r, "no key of the keyring verifies it (or its key id differs)");
+		return policy_why(why, r,
+				  "no key of the keyring verifies it (or its key id differs)");
 	case -EKEYEXPIRED:
-		return sig_why(why, r, "the signature or its key has expired");
+		return policy_why(why, r, "the signature or its key has expired");
 	case -EKEYREVOKED:
-		return sig_why(why, r, "its key has been revoked");
+		return policy_why(why, r, "its key has been revoked");
 	case -EOPNOTSUPP:
-		return sig_why(why, r, "it uses an algorithm or feature that is not supported");
+		return policy_why(why, r, "it uses an algorithm or feature that is not supported");
 	case -E2BIG:
-		return sig_why(why, r, "it is too large");
+		return policy_why(why, r, "it is too large");
 	case -ENOMEM:
 		return r;
 	default:
-		return sig_why(why, r, "it is not a valid OpenPGP signed message");
+		return policy_why(why, r, "it is not a valid OpenPGP signed message");
 	}
 	return policy_payload_check(payload.data, payload.len, SIMPLE_SIGNATURE_TYPE, img, id,
 				    false, why);
@@ -531,18 +535,19 @@ int simple_check(const struct sig_image *img, const void *keyring, size_t n,
 
 	r = openpgp_keyring_parse(keyring, n, &kr);
 	if (r < 0)
-		return sig_why(why, r == -ENOMEM ? r : -EINVAL, "Failed to parse public key ring");
+		return policy_why(why, r == -ENOMEM ? r : -EINVAL,
+				  "Failed to parse public key ring");
 	if (!env->sigstore)
-		return sig_why(why, -EINVAL, "Simple Signing Sigstore Config not set");
+		return policy_why(why, -EINVAL, "Simple Signing Sigstore Config not set");
 	if (isempty(digest))
 		digest = img->digest_ref;
 	if (isempty(digest) || !(colon = strchr(digest, ':')))
-		return sig_why(why, -EINVAL, "Missing image digest");
+		return policy_why(why, -EINVAL, "Missing image digest");
 	base = simple_config_base_url(env->sigstore, img);
 	if (!base)
-		return sig_why(why, -EINVAL, "The sigstore base url is none");
+		return policy_why(why, -EINVAL, "The sigstore base url is none");
 	if (!env->fetch)
-		return sig_why(why, -EOPNOTSUPP, "No fetcher for signatures");
+		return policy_why(why, -EOPNOTSUPP, "No fetcher for signatures");
 	blen = strlen(base);
 	while (blen > 0 && base[blen - 1] == '/')
 		blen--;
@@ -568,7 +573,7 @@ int simple_check(const struct sig_image *img, const void *keyring, size_t n,
 		if (r == 0)
 			r = one_signature(kr, &sig, img, id, now, &one);
 		else
-			(void) sig_why(&one, r, "cannot be read");
+			(void) policy_why(&one, r, "cannot be read");
 		if (r == 0)
 			return 0; /* one accepted signature is enough */
 		if (r == -ENOMEM)
@@ -578,8 +583,8 @@ int simple_check(const struct sig_image *img, const void *keyring, size_t n,
 				   buf_str(&one));
 	}
 	if (!last)
-		return sig_why(why, -ENOENT,
-			       "A signature was required, but no signature exists in '%s'", dir);
-	return sig_why(why, last, "The signatures do not satisfy the policy: %s",
-		       buf_str(&reasons));
+		return policy_why(why, -ENOENT,
+				  "A signature was required, but no signature exists in '%s'", dir);
+	return policy_why(why, last, "The signatures do not satisfy the policy: %s",
+			  buf_str(&reasons));
 }

@@ -36,7 +36,7 @@ DEFINE_POINTER_CLEANUP(struct simple_config *, simple_config_free)
  * into is left unchanged). */
 int simple_config_merge(struct simple_config *into, const struct simple_config *from);
 
-/* The base URL for img: the first of sig_scopes() configured under "docker", else
+/* The base URL for img: the first of policy_scopes() configured under "docker", else
  * default-docker, else NULL. Borrowed from c. */
 const char *simple_config_base_url(const struct simple_config *c, const struct sig_image *img);
 

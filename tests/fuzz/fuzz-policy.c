@@ -20,7 +20,7 @@ static const char *const refs[] = {
 static void each_image(void (*fn)(const struct sig_image *img, const void *arg), const void *arg)
 {
 	for (size_t i = 0; i < ELEMENTSOF(refs); i++) {
-		_cleanup_(sig_ref_done) struct sig_ref r = {};
+		_cleanup_(policy_ref_done) struct sig_ref r = {};
 		struct sig_image img = {
 			.manifest_digest =
 			    "sha256:"
@@ -30,9 +30,9 @@ static void each_image(void (*fn)(const struct sig_image *img, const void *arg),
 			    "0000000000000000000000000000000000000000000000000000000000000000",
 		};
 
-		if (sig_ref_parse(refs[i], &r) < 0)
+		if (policy_ref_parse(refs[i], &r) < 0)
 			abort();
-		sig_ref_to_image(&r, &img);
+		policy_ref_to_image(&r, &img);
 		fn(&img, arg);
 	}
 }
@@ -101,25 +101,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		each_image(on_payload, &in);
 		break;
 	default: {
-		_cleanup_(sig_ref_done) struct sig_ref a = {}, b = {};
-		_cleanup_(sig_strv_freep) char **scopes = NULL;
+		_cleanup_(policy_ref_done) struct sig_ref a = {}, b = {};
+		_cleanup_(policy_strv_freep) char **scopes = NULL;
 		struct sig_image img = {};
 
 		if (memchr(in.data, 0, in.len))
 			return 0;
-		r = sig_ref_parse(buf_str(&in), &a);
+		r = policy_ref_parse(buf_str(&in), &a);
 		if (r < 0) {
 			if (r != -EBADMSG && r != -ENOMEM)
 				abort();
 			return 0;
 		}
-		r = sig_ref_parse(a.whole, &b);
+		r = policy_ref_parse(a.whole, &b);
 		if (r == -ENOMEM)
 			return 0;
 		if (r < 0 || strcmp(a.whole, b.whole) != 0 || strcmp(a.name, b.name) != 0)
 			abort();
-		sig_ref_to_image(&a, &img);
-		r = sig_scopes(&img, &scopes);
+		policy_ref_to_image(&a, &img);
+		r = policy_scopes(&img, &scopes);
 		if (r == 0 && strcmp(scopes[0], a.whole) != 0)
 			abort();
 		break;

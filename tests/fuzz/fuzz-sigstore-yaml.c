@@ -21,13 +21,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(refs); i++) {
-		_cleanup_(sig_ref_done) struct sig_ref ref = {};
+		_cleanup_(policy_ref_done) struct sig_ref ref = {};
 		struct sig_image img = { .manifest_digest = "sha256:x" };
 		const char *u;
 
-		if (sig_ref_parse(refs[i], &ref) < 0)
+		if (policy_ref_parse(refs[i], &ref) < 0)
 			abort();
-		sig_ref_to_image(&ref, &img);
+		policy_ref_to_image(&ref, &img);
 		u = simple_config_base_url(a, &img);
 		if (u && !*u)
 			abort(); /* an entry always has a URL */

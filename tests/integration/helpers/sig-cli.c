@@ -141,7 +141,7 @@ static int cmd_yaml(int argc, char **argv)
 {
 	_cleanup_(buf_done) struct buf y = BUF_INIT(SIMPLE_CONFIG_MAX_SIZE + 1);
 	_cleanup_(simple_config_freep) struct simple_config *c = NULL;
-	_cleanup_(sig_ref_done) struct sig_ref ref = {};
+	_cleanup_(policy_ref_done) struct sig_ref ref = {};
 	struct sig_image img = {};
 	const char *url;
 	int r;
@@ -154,10 +154,10 @@ static int cmd_yaml(int argc, char **argv)
 	if (r < 0)
 		return fail(r, NULL);
 	if (argc == 4) {
-		r = sig_ref_parse(argv[3], &ref);
+		r = policy_ref_parse(argv[3], &ref);
 		if (r < 0)
 			return fail(r, NULL);
-		sig_ref_to_image(&ref, &img);
+		policy_ref_to_image(&ref, &img);
 		url = simple_config_base_url(c, &img);
 		printf("%s\n", url ? url : "(none)");
 	}
@@ -170,7 +170,7 @@ static int cmd_check(int argc, char **argv)
 	_cleanup_(buf_done) struct buf why = BUF_INIT(BUF_UNLIMITED);
 	_cleanup_(policy_freep) struct policy *pol = NULL;
 	_cleanup_(simple_config_freep) struct simple_config *cfg = NULL;
-	_cleanup_(sig_ref_done) struct sig_ref ref = {};
+	_cleanup_(policy_ref_done) struct sig_ref ref = {};
 	struct cosign_dir cd = {};
 	struct sig_image img = {};
 	unsigned long repeat = 0;
@@ -189,10 +189,10 @@ static int cmd_check(int argc, char **argv)
 	r = policy_parse(pj.data, pj.len, &pol);
 	if (r < 0)
 		return fail(r, NULL);
-	r = sig_ref_parse(argv[3], &ref);
+	r = policy_ref_parse(argv[3], &ref);
 	if (r < 0)
 		return fail(r, NULL);
-	sig_ref_to_image(&ref, &img);
+	policy_ref_to_image(&ref, &img);
 	img.manifest_digest = argv[4];
 	for (int i = 5; i < argc; i++) {
 		if (i + 1 >= argc)

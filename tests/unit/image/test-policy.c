@@ -52,16 +52,16 @@ static void test_ref_parse(void)
 	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
 		struct sig_ref r = {};
 
-		ASSERT_OK(sig_ref_parse(good[i].in, &r));
+		ASSERT_OK(policy_ref_parse(good[i].in, &r));
 		ASSERT_STREQ(r.whole, good[i].whole);
 		ASSERT_STREQ(r.registry, good[i].registry);
 		ASSERT_STREQ(r.repository, good[i].repository);
-		sig_ref_done(&r);
+		policy_ref_done(&r);
 	}
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
 		struct sig_ref r = {};
 
-		if (sig_ref_parse(bad[i], &r) != -EBADMSG)
+		if (policy_ref_parse(bad[i], &r) != -EBADMSG)
 			FAIL_("'%s' parsed", bad[i]);
 	}
 	memset(longname, 'a', sizeof(longname) - 1);
@@ -69,15 +69,15 @@ static void test_ref_parse(void)
 	{
 		struct sig_ref r = {};
 
-		ASSERT_ERR(sig_ref_parse(longname, &r), -EBADMSG);
+		ASSERT_ERR(policy_ref_parse(longname, &r), -EBADMSG);
 	}
 }
 
 static void image_of(const char *ref, struct sig_ref *r, struct sig_image *img)
 {
-	ASSERT_OK(sig_ref_parse(ref, r));
+	ASSERT_OK(policy_ref_parse(ref, r));
 	*img = (struct sig_image){ .manifest_digest = "sha256:" H64 };
-	sig_ref_to_image(r, img);
+	policy_ref_to_image(r, img);
 }
 
 static void test_scopes(void)
@@ -106,13 +106,13 @@ static void test_scopes(void)
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
-		_cleanup_(sig_ref_done) struct sig_ref r = {};
-		_cleanup_(sig_strv_freep) char **l = NULL;
+		_cleanup_(policy_ref_done) struct sig_ref r = {};
+		_cleanup_(policy_strv_freep) char **l = NULL;
 		struct sig_image img;
 		size_t k = 0;
 
 		image_of(t[i].ref, &r, &img);
-		ASSERT_OK(sig_scopes(&img, &l));
+		ASSERT_OK(policy_scopes(&img, &l));
 		for (; l[k]; k++)
 			ASSERT_STREQ(l[k], t[i].want[k]);
 		ASSERT_TRUE(t[i].want[k] == NULL);
@@ -177,7 +177,7 @@ static void test_identity(void)
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
-		_cleanup_(sig_ref_done) struct sig_ref r = {};
+		_cleanup_(policy_ref_done) struct sig_ref r = {};
 		_cleanup_(buf_done) struct buf why = BUF_INIT(BUF_UNLIMITED);
 		struct policy_identity id = { t[i].type, (char *) t[i].a, (char *) t[i].b };
 		struct sig_image img;
@@ -204,7 +204,7 @@ static void test_payload(void)
 	    "\"type\":\"atomic container signature\"},\"optional\":{\"creator\":\"atomic "
 	    "2.0.0\",\"timestamp\":1634533638}}";
 	static const struct policy_identity exact = { POLICY_ID_MATCH_EXACT };
-	_cleanup_(sig_ref_done) struct sig_ref r = {}, r2 = {};
+	_cleanup_(policy_ref_done) struct sig_ref r = {}, r2 = {};
 	_cleanup_(buf_done) struct buf why = BUF_INIT(BUF_UNLIMITED);
 	struct sig_image img, other;
 
@@ -303,7 +303,7 @@ static void test_lookup(void)
 
 	ASSERT_OK(policy_parse(policy_json, strlen(policy_json), &p));
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
-		_cleanup_(sig_ref_done) struct sig_ref r = {};
+		_cleanup_(policy_ref_done) struct sig_ref r = {};
 		struct sig_image img;
 		const char *scope = "unset";
 
@@ -313,7 +313,7 @@ static void test_lookup(void)
 	}
 	/* The parsed contents of a few rules. */
 	{
-		_cleanup_(sig_ref_done) struct sig_ref r = {};
+		_cleanup_(policy_ref_done) struct sig_ref r = {};
 		const struct policy_reqs *q;
 		struct sig_image img;
 
@@ -334,7 +334,7 @@ static void test_lookup(void)
 		static const char j[] =
 		    "{\"default\":[],\"transports\":{\"docker\":{\"x.io\":[]}}}";
 		_cleanup_(policy_freep) struct policy *p2 = NULL;
-		_cleanup_(sig_ref_done) struct sig_ref r = {};
+		_cleanup_(policy_ref_done) struct sig_ref r = {};
 		struct sig_image img;
 		const char *scope = "unset";
 
@@ -416,7 +416,7 @@ static void test_evaluate(void)
 
 	ASSERT_OK(policy_parse(policy_json, strlen(policy_json), &p));
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
-		_cleanup_(sig_ref_done) struct sig_ref r = {};
+		_cleanup_(policy_ref_done) struct sig_ref r = {};
 		_cleanup_(buf_done) struct buf why = BUF_INIT(BUF_UNLIMITED);
 		struct sig_image img;
 		int got;
@@ -432,7 +432,7 @@ static void test_evaluate(void)
 		    "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"/k\","
 		    "\"signedIdentity\":{\"type\":\"matchExact\"}}],\"transports\":{}}";
 		_cleanup_(policy_freep) struct policy *p2 = NULL;
-		_cleanup_(sig_ref_done) struct sig_ref r = {};
+		_cleanup_(policy_ref_done) struct sig_ref r = {};
 		_cleanup_(buf_done) struct buf why = BUF_INIT(BUF_UNLIMITED);
 		struct sig_image img;
 
@@ -454,7 +454,7 @@ static void test_evaluate(void)
 		};
 		for (size_t i = 0; i < ELEMENTSOF(j); i++) {
 			_cleanup_(policy_freep) struct policy *p2 = NULL;
-			_cleanup_(sig_ref_done) struct sig_ref r = {};
+			_cleanup_(policy_ref_done) struct sig_ref r = {};
 			struct sig_image img;
 
 			ASSERT_OK(policy_parse(j[i], strlen(j[i]), &p2));

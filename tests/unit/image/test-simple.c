@@ -27,11 +27,11 @@ static const char *base_for(const struct simple_config *c, const char *ref)
 	struct sig_image img = { .manifest_digest = "sha256:x" };
 	const char *u;
 
-	ASSERT_OK(sig_ref_parse(ref, &r));
-	sig_ref_to_image(&r, &img);
+	ASSERT_OK(policy_ref_parse(ref, &r));
+	policy_ref_to_image(&r, &img);
 	u = simple_config_base_url(c, &img);
 	snprintf(out, sizeof(out), "%s", u ? u : "(none)");
-	sig_ref_done(&r);
+	policy_ref_done(&r);
 	return out;
 }
 
@@ -65,6 +65,10 @@ static void test_yaml_accepted(void)
 		  "http://127.0.0.1:8099\n"
 		  "  use-sigstore-attachments: true\nother:\n  deep:\n    x: 1\n",
 		  "a.io/b:c", "http://127.0.0.1:8099" },
+		{ "default-docker: {sigstore: file:///it's} # it's a comment\n", "a.io/b:c",
+		  "file:///it's" },
+		{ "default-docker:\n  sigstore: \"file:///a\\\"#b\" # c\n", "a.io/b:c",
+		  "file:///a\"#b" },
 		{ "", "a.io/b:c", "(none)" },
 		{ "# only a comment\n\n", "a.io/b:c", "(none)" },
 		{ "default-docker:\ndocker:\n", "a.io/b:c", "(none)" },
@@ -203,13 +207,13 @@ static int run(const char *ref, const char *digest, const char *keyring, struct 
 {
 	_cleanup_(simple_config_freep) struct simple_config *c = parse_ok(
 	    "default-docker:\n  sigstore: file:///sigs/\n");
-	_cleanup_(sig_ref_done) struct sig_ref r = {};
+	_cleanup_(policy_ref_done) struct sig_ref r = {};
 	_cleanup_(buf_done) struct buf k = {};
 	struct sig_image img = {};
 	struct sig_env env = { .fetch = store_fetch, .ud = st, .sigstore = c, .now = 1700000000 };
 
-	ASSERT_OK(sig_ref_parse(ref, &r));
-	sig_ref_to_image(&r, &img);
+	ASSERT_OK(policy_ref_parse(ref, &r));
+	policy_ref_to_image(&r, &img);
 	img.manifest_digest = digest;
 	load(keyring, &k);
 	return simple_check(&img, k.data, k.len, id, &env, why);

@@ -555,6 +555,42 @@ static void test_rsa_signatures_peer(void)
 }
 
 /* RFC 8032 §7.1, TEST 1 (empty message), TEST 2 (one byte) and TEST 3 (two bytes). */
+/* r or s of zero, or at least the group order, never verify (SEC 1 §4.1.4 step 1). */
+static void test_ecdsa_out_of_range(void)
+{
+	static const enum crypto_curve cv[] = { CRYPTO_CURVE_P256, CRYPTO_CURVE_P384,
+						CRYPTO_CURVE_P521 };
+
+	for (size_t i = 0; i < ELEMENTSOF(cv); i++) {
+		_cleanup_pk_ struct crypto_pk *k = NULL;
+		_cleanup_(buf_done) struct buf sig = BUF_INIT(BUF_UNLIMITED);
+		uint8_t h[32] = { 1, 2, 3 }, bad[2 * 66];
+		size_t n = crypto_curve_size(cv[i]);
+
+		ASSERT_OK(crypto_pk_generate_ec(cv[i], &k));
+		ASSERT_OK(crypto_pk_sign(k, CRYPTO_SIG_ECDSA_RAW, DIGEST_SHA256, h, 32, &sig));
+		ASSERT_OK(crypto_pk_verify(k, CRYPTO_SIG_ECDSA_RAW, DIGEST_SHA256, h, 32, sig.data,
+					   sig.len));
+		memcpy(bad, sig.data, 2 * n);
+		memset(bad, 0, n); /* r = 0 */
+		ASSERT_ERR(
+		    crypto_pk_verify(k, CRYPTO_SIG_ECDSA_RAW, DIGEST_SHA256, h, 32, bad, 2 * n),
+		    -EKEYREJECTED);
+		memcpy(bad, sig.data, 2 * n);
+		memset(bad + n, 0, n); /* s = 0 */
+		ASSERT_ERR(
+		    crypto_pk_verify(k, CRYPTO_SIG_ECDSA_RAW, DIGEST_SHA256, h, 32, bad, 2 * n),
+		    -EKEYREJECTED);
+		memcpy(bad, sig.data, 2 * n);
+		memset(bad, 0xff, n); /* r above the order (P-521's top byte holds 1 bit) */
+		if (n == 66)
+			bad[0] = 0x01;
+		ASSERT_ERR(
+		    crypto_pk_verify(k, CRYPTO_SIG_ECDSA_RAW, DIGEST_SHA256, h, 32, bad, 2 * n),
+		    -EKEYREJECTED);
+	}
+}
+
 static void test_ed25519_rfc8032(void)
 {
 	static const struct {
@@ -767,6 +803,6 @@ static void test_threads_share_key(void)
 TESTS(test_random, test_random_after_fork_differs, test_rfc3394_key_wrap, test_gcm_vectors,
       test_ctr_sp800_38a, test_ctr_128bit_counter, test_ctr_streaming_chunks,
       test_ec_keys_roundtrip, test_import_forms, test_rsa_raw_parts, test_rsa_generate,
-      test_rsa_decrypt_peer, test_rsa_signatures_peer, test_ed25519_rfc8032, test_ecdsa_rfc6979,
-      test_ecdsa_all_curves, test_ecdsa_peer_der, test_ecdh, test_curve_names,
-      test_threads_share_key)
+      test_rsa_decrypt_peer, test_rsa_signatures_peer, test_ecdsa_out_of_range,
+      test_ed25519_rfc8032, test_ecdsa_rfc6979, test_ecdsa_all_curves, test_ecdsa_peer_der,
+      test_ecdh, test_curve_names, test_threads_share_key)

@@ -186,6 +186,7 @@ static void test_armor(void)
 		_cleanup_(buf_done) struct buf b = {}, two = BUF_INIT(1 << 20);
 
 		load("rsa2048.asc", &b);
+		buf_done(&a);
 		load("nistp256.asc", &a);
 		ASSERT_OK(buf_append(&two, b.data, b.len));
 		ASSERT_OK(buf_append(&two, a.data, a.len));

@@ -134,6 +134,17 @@ int crypto_pk_sign(const struct crypto_pk *pk, enum crypto_sig scheme, enum dige
 int crypto_pk_verify(const struct crypto_pk *pk, enum crypto_sig scheme, enum digest_alg md,
 		     const uint8_t *hash, size_t hlen, const void *sig, size_t siglen);
 
+/* ---- Ed25519 ---- */
+
+#define CRYPTO_ED25519_KEY_SIZE 32
+#define CRYPTO_ED25519_SIG_SIZE 64
+
+/* Pure Ed25519 (RFC 8032 §5.1) on nettle, as mbedTLS 3.6 has none: 0 if sig (R||S) is a
+ * valid signature of msg under the 32-byte public key pub, -EKEYREJECTED otherwise
+ * (including a public key that does not decode to a curve point). */
+int crypto_ed25519_verify(const uint8_t pub[CRYPTO_ED25519_KEY_SIZE], const void *msg, size_t n,
+			  const uint8_t sig[CRYPTO_ED25519_SIG_SIZE]);
+
 /* ---- RSA encryption ---- */
 
 enum crypto_rsa_pad {

@@ -10,6 +10,7 @@
 
 #include <nettle/hmac.h>
 #include <nettle/memops.h>
+#include <nettle/sha1.h>
 #include <nettle/sha2.h>
 #include <nettle/sm3.h>
 
@@ -181,6 +182,15 @@ size_t digest_final(struct digest_ctx *c, uint8_t *out)
 		return 0;
 	}
 	return algs[c->alg].size;
+}
+
+void digest_sha1(const void *p, size_t n, uint8_t out[DIGEST_SHA1_SIZE])
+{
+	struct sha1_ctx c;
+
+	sha1_init(&c);
+	sha1_update(&c, n, p);
+	sha1_digest(&c, DIGEST_SHA1_SIZE, out);
 }
 
 size_t digest_buf(enum digest_alg a, const void *p, size_t n, uint8_t *out)

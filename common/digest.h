@@ -65,6 +65,11 @@ size_t digest_hmac(enum digest_alg a, const void *key, size_t klen, const void *
 /* Wipes a context that will not be finalised (an aborted stream). */
 void digest_hmac_wipe(struct digest_hmac_ctx *c);
 
+/* SHA-1, only for names that are defined by it (OpenPGP v4 key fingerprints, RFC 4880
+ * §12.2); never for a signature or a content digest. Writes DIGEST_SHA1_SIZE bytes. */
+#define DIGEST_SHA1_SIZE 20
+void digest_sha1(const void *p, size_t n, uint8_t out[DIGEST_SHA1_SIZE]);
+
 /* Constant-time equality of two n-byte strings (time depends on n only). */
 bool digest_equal(const void *a, const void *b, size_t n);
 

@@ -554,6 +554,80 @@ static void test_rsa_signatures_peer(void)
 		}
 }
 
+/* RFC 8032 §7.1, TEST 1 (empty message), TEST 2 (one byte) and TEST 3 (two bytes). */
+/* r or s of zero, or at least the group order, never verify (SEC 1 §4.1.4 step 1). */
+static void test_ecdsa_out_of_range(void)
+{
+	static const enum crypto_curve cv[] = { CRYPTO_CURVE_P256, CRYPTO_CURVE_P384,
+						CRYPTO_CURVE_P521 };
+
+	for (size_t i = 0; i < ELEMENTSOF(cv); i++) {
+		_cleanup_pk_ struct crypto_pk *k = NULL;
+		_cleanup_(buf_done) struct buf sig = BUF_INIT(BUF_UNLIMITED);
+		uint8_t h[32] = { 1, 2, 3 }, bad[2 * 66];
+		size_t n = crypto_curve_size(cv[i]);
+
+		ASSERT_OK(crypto_pk_generate_ec(cv[i], &k));
+		ASSERT_OK(crypto_pk_sign(k, CRYPTO_SIG_ECDSA_RAW, DIGEST_SHA256, h, 32, &sig));
+		ASSERT_OK(crypto_pk_verify(k, CRYPTO_SIG_ECDSA_RAW, DIGEST_SHA256, h, 32, sig.data,
+					   sig.len));
+		memcpy(bad, sig.data, 2 * n);
+		memset(bad, 0, n); /* r = 0 */
+		ASSERT_ERR(
+		    crypto_pk_verify(k, CRYPTO_SIG_ECDSA_RAW, DIGEST_SHA256, h, 32, bad, 2 * n),
+		    -EKEYREJECTED);
+		memcpy(bad, sig.data, 2 * n);
+		memset(bad + n, 0, n); /* s = 0 */
+		ASSERT_ERR(
+		    crypto_pk_verify(k, CRYPTO_SIG_ECDSA_RAW, DIGEST_SHA256, h, 32, bad, 2 * n),
+		    -EKEYREJECTED);
+		memcpy(bad, sig.data, 2 * n);
+		memset(bad, 0xff, n); /* r above the order (P-521's top byte holds 1 bit) */
+		if (n == 66)
+			bad[0] = 0x01;
+		ASSERT_ERR(
+		    crypto_pk_verify(k, CRYPTO_SIG_ECDSA_RAW, DIGEST_SHA256, h, 32, bad, 2 * n),
+		    -EKEYREJECTED);
+	}
+}
+
+static void test_ed25519_rfc8032(void)
+{
+	static const struct {
+		const char *pub, *msg, *sig;
+	} v[] = {
+		{ "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
+		  "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e06522490155"
+		  "5fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b" },
+		{ "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
+		  "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da"
+		  "085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00" },
+		{ "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
+		  "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac"
+		  "18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a" },
+	};
+	uint8_t pub[32], sig[64], msg[4];
+
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		size_t n = unhex(v[i].msg, msg);
+
+		unhex(v[i].pub, pub);
+		unhex(v[i].sig, sig);
+		ASSERT_OK(crypto_ed25519_verify(pub, msg, n, sig));
+		/* Any flipped bit of the signature, the message or the key is refused. */
+		sig[63] ^= 0x01;
+		ASSERT_ERR(crypto_ed25519_verify(pub, msg, n, sig), -EKEYREJECTED);
+		sig[63] ^= 0x01;
+		sig[0] ^= 0x80;
+		ASSERT_ERR(crypto_ed25519_verify(pub, msg, n, sig), -EKEYREJECTED);
+		sig[0] ^= 0x80;
+		msg[n] = 0;
+		ASSERT_ERR(crypto_ed25519_verify(pub, msg, n + 1, sig), -EKEYREJECTED);
+		pub[5] ^= 0x10;
+		ASSERT_ERR(crypto_ed25519_verify(pub, msg, n, sig), -EKEYREJECTED);
+	}
+}
+
 static void test_ecdsa_rfc6979(void)
 {
 	/* RFC 6979 A.2.5: P-256, SHA-256. */
@@ -729,5 +803,6 @@ static void test_threads_share_key(void)
 TESTS(test_random, test_random_after_fork_differs, test_rfc3394_key_wrap, test_gcm_vectors,
       test_ctr_sp800_38a, test_ctr_128bit_counter, test_ctr_streaming_chunks,
       test_ec_keys_roundtrip, test_import_forms, test_rsa_raw_parts, test_rsa_generate,
-      test_rsa_decrypt_peer, test_rsa_signatures_peer, test_ecdsa_rfc6979, test_ecdsa_all_curves,
-      test_ecdsa_peer_der, test_ecdh, test_curve_names, test_threads_share_key)
+      test_rsa_decrypt_peer, test_rsa_signatures_peer, test_ecdsa_out_of_range,
+      test_ed25519_rfc8032, test_ecdsa_rfc6979, test_ecdsa_all_curves, test_ecdsa_peer_der,
+      test_ecdh, test_curve_names, test_threads_share_key)

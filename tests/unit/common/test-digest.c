@@ -388,6 +388,26 @@ static void test_cross_check_tools(void)
 	ASSERT_TRUE(ran >= 3);
 }
 
-TESTS(test_fips180_vectors, test_sm3_vectors, test_million_a, test_rfc4231_hmac,
+/* FIPS 180 SHA-1 examples ("abc", the two-block message) and the empty string. */
+static void test_sha1(void)
+{
+	static const struct {
+		const char *msg, *hex;
+	} v[] = {
+		{ "", "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+		{ "abc", "a9993e364706816aba3e25717850c26c9cd0d89d" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "84983e441c3bd26ebaae4aa1f95129e5e54670f1" },
+	};
+	uint8_t d[DIGEST_SHA1_SIZE];
+	char hex[2 * DIGEST_SHA1_SIZE + 1];
+
+	for (size_t i = 0; i < ELEMENTSOF(v); i++) {
+		digest_sha1(v[i].msg, strlen(v[i].msg), d);
+		ASSERT_STREQ(digest_hex(d, sizeof(d), hex), v[i].hex);
+	}
+}
+
+TESTS(test_fips180_vectors, test_sm3_vectors, test_sha1, test_million_a, test_rfc4231_hmac,
       test_streaming_odd_chunks, test_final_reinits_and_copy_forks, test_names_and_sizes,
       test_hex_and_equal, test_oci_digest, test_cross_check_tools)

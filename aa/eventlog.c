@@ -48,24 +48,6 @@ const uint8_t aa_eventlog_el_header[69] = {
 	0x30, 0x00, 0x12, 0x00, 0x20, 0x00, 0x00
 };
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t) v;
-	p[1] = (uint8_t) (v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t) (v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
-	       (uint32_t) p[3] << 24;
-}
-
 uint16_t aa_eventlog_tcg_alg(enum digest_alg a)
 {
 	switch (a) {
@@ -122,20 +104,6 @@ int aa_eventlog_record(enum digest_alg alg, uint32_t mr_index, const char *text,
 	if (ret_digest)
 		memcpy(ret_digest, d, dn);
 	return 0;
-}
-
-static bool utf8_valid(const char *s, size_t n)
-{
-	uint32_t cp;
-
-	for (size_t i = 0; i < n;) {
-		int k = json_utf8_decode(s + i, n - i, &cp);
-
-		if (k < 0)
-			return false;
-		i += (size_t) k;
-	}
-	return true;
 }
 
 /* Upstream re-parses the WAL text into an Event (two spaces needed, no newline in the
@@ -260,7 +228,7 @@ static int recover(struct aa_eventlog *el)
 	r = fs_read_file(AT_FDCWD, el->wal_path, &wal);
 	if (r >= 0 && wal.len < 8 + dn)
 		r = -EBADMSG;
-	if (r >= 0 && !utf8_valid((const char *) wal.data + 8 + dn, wal.len - 8 - dn))
+	if (r >= 0 && !json_utf8_valid((const char *) wal.data + 8 + dn, wal.len - 8 - dn))
 		r = -EBADMSG;
 	if (r < 0) {
 		log_error(
@@ -478,7 +446,7 @@ int aa_eventlog_extend(struct aa_eventlog *el, const char *domain, const char *o
 		return r;
 	/* The WAL is read back as a Rust String: keep it valid UTF-8 (a protobuf string
 	 * upstream could not be anything else). */
-	if (!utf8_valid(buf_str(&text), text.len))
+	if (!json_utf8_valid(buf_str(&text), text.len))
 		return -EBADMSG;
 
 	pthread_mutex_lock(&el->lock);

@@ -48,20 +48,6 @@ static int want_string(const struct toml_value *root, const char *key, const cha
 	return 0;
 }
 
-static bool utf8_valid(const char *s, size_t n)
-{
-	uint32_t cp;
-
-	for (size_t i = 0; i < n;) {
-		int k = json_utf8_decode(s + i, n - i, &cp);
-
-		if (k < 0)
-			return false;
-		i += (size_t) k;
-	}
-	return true;
-}
-
 int aa_initdata_parse(const char *s, size_t len, struct aa_initdata **ret, struct toml_error *err)
 {
 	_cleanup_(aa_initdata_freep) struct aa_initdata *d = NULL;
@@ -72,7 +58,7 @@ int aa_initdata_parse(const char *s, size_t len, struct aa_initdata **ret, struc
 	if (len > AA_INITDATA_MAX)
 		return field_error(err, -E2BIG, "init-data larger than %u bytes", AA_INITDATA_MAX);
 	/* Upstream reads the file with read_to_string. */
-	if (!utf8_valid(s, len))
+	if (!json_utf8_valid(s, len))
 		return field_error(err, -EBADMSG, "stream did not contain valid UTF-8");
 
 	d = calloc(1, sizeof(*d));

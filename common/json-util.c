@@ -696,3 +696,17 @@ int json_append(json_object *v, struct buf *out)
 		return -ENOMEM;
 	return buf_append(out, s, len);
 }
+
+bool json_utf8_valid(const char *s, size_t n)
+{
+	uint32_t cp;
+
+	for (size_t i = 0; i < n;) {
+		int k = json_utf8_decode(s + i, n - i, &cp);
+
+		if (k < 0)
+			return false;
+		i += (size_t) k;
+	}
+	return true;
+}

@@ -76,3 +76,5 @@ int json_append(json_object *v, struct buf *out);
 /* Decodes one UTF-8 sequence from s[0..n) (n ≥ 1) strictly (no overlongs, surrogates or
  * values above U+10FFFF). Returns its length (1-4) and stores the code point, or -EBADMSG. */
 int json_utf8_decode(const char *s, size_t n, uint32_t *ret_cp);
+/* True when s[0..n) is well-formed UTF-8 (as json_utf8_decode() reads it). */
+bool json_utf8_valid(const char *s, size_t n);

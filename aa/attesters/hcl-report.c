@@ -4,12 +4,7 @@
 #include <errno.h>
 
 #include "aa/attesters/hcl-report.h"
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
-	       (uint32_t) p[3] << 24;
-}
+#include "common/buf.h"
 
 int hcl_report_parse(const uint8_t *p, size_t n, struct hcl_report *ret)
 {

@@ -17,17 +17,6 @@
 
 #define CERT_ENTRY_SIZE 24u
 
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
-	       (uint32_t) p[3] << 24;
-}
-
-static uint64_t get_le64(const uint8_t *p)
-{
-	return (uint64_t) get_le32(p) | (uint64_t) get_le32(p + 4) << 32;
-}
-
 static bool is_zero(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)

@@ -22,24 +22,6 @@
 #define QGS_QUOTE_MSG_SIZE (QGS_HEADER_SIZE + 8) /* header + two u32 sizes */
 #define QGS_TIMEOUT_MS 30000
 
-static void put_le16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t) v;
-	p[1] = (uint8_t) (v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t) (v >> (8 * i));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16 |
-	       (uint32_t) p[3] << 24;
-}
-
 int tdx_qgs_encode_request(const uint8_t *report, struct buf *out)
 {
 	uint8_t h[4 + QGS_QUOTE_MSG_SIZE];

@@ -33,14 +33,6 @@ static int read_vector(const char *name, struct buf *b)
 	return buf_read_fd(b, fd);
 }
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t) v;
-	p[1] = (uint8_t) (v >> 8);
-	p[2] = (uint8_t) (v >> 16);
-	p[3] = (uint8_t) (v >> 24);
-}
-
 /* A minimal report of the given type with var_len bytes of variable data. */
 static size_t make_report(uint8_t *p, size_t cap, uint32_t type, uint32_t var_len)
 {

@@ -253,6 +253,10 @@ static int push_zstd(struct decomp *d, const uint8_t *p, size_t n)
 		r = emit(d, d->outbuf, out.pos);
 		if (r < 0)
 			return r;
+		/* 0 = the frame is complete and flushed; asking again would start a new
+		 * frame and turn the hint non-zero. */
+		if (ret == 0 && in.pos == in.size)
+			return 0;
 		/* A full output buffer may hide more output even with the input used up. */
 		if (in.pos == in.size && out.pos < out.size)
 			return 0;

@@ -144,8 +144,12 @@ static void *tar_thread(void *userdata)
 	int r;
 
 	r = unpack_archive_new(&a);
-	if (r >= 0 && archive_read_open(a, &j->ring, NULL, archive_read_cb, NULL) != ARCHIVE_OK)
-		r = -EIO;
+	/* Opening reads the first block to recognise the format. */
+	if (r >= 0 && archive_read_open(a, &j->ring, NULL, archive_read_cb, NULL) != ARCHIVE_OK) {
+		r = archive_errno(a) == ECANCELED ? -ECANCELED : -EBADMSG;
+		(void) buf_appendf(&j->tar_err, "not a tar stream: %s",
+				   archive_error_string(a) ?: "unknown error");
+	}
 	if (r >= 0)
 		r = unpack_archive(a, j->staging_fd, &j->opts, &j->stats, &j->tar_err);
 	if (r >= 0) {
@@ -341,10 +345,12 @@ int layer_finish(struct layer_job *j, char **ret_path)
 	j->done = true;
 	r = decomp_finish(j->dec);
 	if (r < 0) {
+		/* Our error first: the tar thread's failure is only the consequence. */
+		r = seterr(j, r, "%s stream truncated after %" PRIu64 " bytes",
+			   decomp_kind_to_string(j->kind), j->in);
 		ring_cancel(&j->ring);
 		(void) join(j);
-		return seterr(j, r, "%s stream truncated after %" PRIu64 " bytes",
-			      decomp_kind_to_string(j->kind), j->in);
+		return r;
 	}
 	pthread_mutex_lock(&j->ring.m);
 	j->ring.eof = true;

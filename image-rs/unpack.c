@@ -148,6 +148,7 @@ static int walk(int rootfd, const char *path, int flags, int *ret)
 		if (!comp)
 			return -ENOMEM;
 		if (p[len] == 0) {
+			/* a symlink here too is refused, followed or not */
 			fd = openat(cur, comp, flags | O_NOFOLLOW | O_CLOEXEC);
 			if (fd < 0)
 				return -errno;
@@ -163,7 +164,8 @@ static int walk(int rootfd, const char *path, int flags, int *ret)
 	}
 }
 
-/* Opens a normalised path inside the root; the last component is not followed. */
+/* Opens a normalised path inside the root; the last component is followed (inside the
+ * root) only when flags lack O_NOFOLLOW. */
 static int resolve(struct unpack *u, const char *path, int flags, int *ret)
 {
 	int r, fd;
@@ -176,7 +178,7 @@ static int resolve(struct unpack *u, const char *path, int flags, int *ret)
 		return 0;
 	}
 	if (!u->walk) {
-		r = fs_open_in_root(u->rootfd, path, flags | O_NOFOLLOW, 0, 0, ret);
+		r = fs_open_in_root(u->rootfd, path, flags, 0, 0, ret);
 		if (r != -EOPNOTSUPP)
 			return r;
 		log_debug("unpack: no openat2, walking components instead");
@@ -394,6 +396,7 @@ static int copy_data(struct unpack *u, struct archive *a, struct archive_entry *
 static int whiteout(struct unpack *u, const char *dir, const char *base)
 {
 	const char *name = base + strlen(".wh.");
+	_cleanup_close_ int owned = -EBADF;
 	int pfd, r;
 
 	if (streq(base, ".wh..wh..opq")) {
@@ -420,6 +423,11 @@ static int whiteout(struct unpack *u, const char *dir, const char *base)
 	r = open_parent(u, dir, &pfd);
 	if (r < 0)
 		return r;
+	/* clear_target() may drop the cache and with it pfd: keep our own reference. */
+	owned = fcntl(pfd, F_DUPFD_CLOEXEC, 3);
+	if (owned < 0)
+		return -errno;
+	pfd = owned;
 	r = clear_target(u, pfd, name, false);
 	if (r < 0)
 		return r;
@@ -464,7 +472,7 @@ static int hardlink(struct unpack *u, struct archive_entry *e, const char *targe
 		return r;
 	if (!*t)
 		return fail(u, -EPERM, "hardlink to the layer root");
-	r = resolve(u, t, O_PATH, &tfd);
+	r = resolve(u, t, O_PATH | O_NOFOLLOW, &tfd);
 	if (r < 0)
 		return fail(u, r, "hardlink target '%s' not in this layer: %m", t);
 	if (fstat(tfd, &st) < 0)
@@ -646,7 +654,7 @@ static int apply_dir_times(struct unpack *u)
 		struct dir_time *d = &u->dirs[i - 1];
 		_cleanup_close_ int fd = -EBADF;
 		struct timespec ts[2] = { d->mtime, d->mtime };
-		int r = resolve(u, d->path, O_RDONLY | O_DIRECTORY, &fd);
+		int r = resolve(u, d->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, &fd);
 
 		/* A later entry may have replaced or whited out the directory. */
 		if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP)

@@ -249,8 +249,13 @@ static int run_layout(struct image_pull_args *a)
 			oci_layout_fetch_blob, l, &a->pull, &res, &err);
 	if (prog.shown)
 		fputc('\n', stderr);
-	if (r < 0)
+	if (r < 0) {
+		/* The reason often ends in the errno text already. */
+		if (endswith(buf_str(&err), strerror(-r)))
+			return log_error_errno(r, "Pull of '%s' failed: %s", a->layout,
+					       buf_str(&err));
 		return log_error_errno(r, "Pull of '%s' failed: %s: %m", a->layout, buf_str(&err));
+	}
 	if (res.cached)
 		printf("%s %s: already in the store\n", a->layout, img.config_digest);
 	else

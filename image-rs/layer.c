@@ -16,6 +16,19 @@
 
 DEFINE_POINTER_CLEANUP(struct archive *, archive_read_free)
 
+/* Tar stream bytes allowed per entry beyond its content: header, pax header, padding. */
+#define LAYER_TAR_ENTRY_OVERHEAD 2048u
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+	return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
 /* Read size of layer_feed_fd(). */
 #define LAYER_READ_SIZE (256u * 1024u)
 
@@ -34,7 +47,7 @@ struct layer_job {
 	struct digest_oci want_c, want_u;
 	struct digest_ctx dig_c, dig_u;
 	enum decomp_kind kind;
-	uint64_t size, in, tar_bytes;
+	uint64_t size, in, tar_bytes, tar_max;
 	struct unpack_opts opts;
 	struct decomp *dec;
 	char *staging;
@@ -191,10 +204,10 @@ static int tar_out(void *userdata, const void *p, size_t n)
 	int r;
 
 	j->tar_bytes += n;
-	/* A decompression bomb (endless zero blocks) ends here, not in a full disk. */
-	if (j->tar_bytes > j->opts.limits.max_bytes)
-		return seterr(j, -E2BIG, "tar stream larger than %" PRIu64 " bytes",
-			      j->opts.limits.max_bytes);
+	/* A decompression bomb (endless zero blocks, which libarchive skips) ends here,
+	 * not in a full disk. */
+	if (j->tar_bytes > j->tar_max)
+		return seterr(j, -E2BIG, "tar stream larger than %" PRIu64 " bytes", j->tar_max);
 	digest_update(&j->dig_u, p, n);
 	r = ring_write(&j->ring, p, n);
 	if (r == -ECANCELED) {
@@ -250,6 +263,11 @@ int layer_job_new(struct store *st, const struct layer_desc *d, const struct unp
 		return r;
 	if (encrypted)
 		return -EOPNOTSUPP;
+	/* The content cap plus room for every entry's headers and padding (a pax header,
+	 * a long name, the block rounding) and the end blocks. */
+	j->tar_max = sat_add(
+	    j->opts.limits.max_bytes,
+	    sat_add(sat_mul(j->opts.limits.max_entries, LAYER_TAR_ENTRY_OVERHEAD), 1u << 20));
 	digest_init(&j->dig_c, j->want_c.alg);
 	digest_init(&j->dig_u, j->want_u.alg);
 	r = decomp_new(j->kind, tar_out, j, &j->dec);

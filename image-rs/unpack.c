@@ -698,8 +698,9 @@ int unpack_archive(struct archive *a, int rootfd, const struct unpack_opts *o,
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN)
-			return fail(&u, archive_err(a), "tar header after entry %" PRIu64 ": %s",
-				    u.index, archive_error_string(a) ?: "unknown error");
+			return fail(&u, archive_err(a),
+				    "cannot read the header of entry %" PRIu64 ": %s", u.index + 1,
+				    archive_error_string(a) ?: "unknown error");
 		if (r == ARCHIVE_WARN)
 			log_debug("unpack: libarchive: %s", archive_error_string(a) ?: "warning");
 		u.index++;

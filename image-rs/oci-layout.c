@@ -123,7 +123,9 @@ static const char *go_arch(void)
 		return "amd64";
 	if (streq(u.machine, "aarch64"))
 		return "arm64";
-	return streq(u.machine, "ppc64le") || streq(u.machine, "s390x") ? u.machine : "";
+	if (streq(u.machine, "ppc64le"))
+		return "ppc64le";
+	return streq(u.machine, "s390x") ? "s390x" : "";
 }
 
 static bool is_index(json_object *desc)

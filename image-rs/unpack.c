@@ -52,6 +52,20 @@ void unpack_opts_default(struct unpack_opts *o)
 	};
 }
 
+DEFINE_POINTER_CLEANUP(struct archive_entry *, archive_entry_free)
+
+int unpack_archive_open(struct archive *a, void *userdata, unpack_read_fn read)
+{
+	/* archive_read_open() ignores a failed allocation in its set_callback_data() step
+	 * and then dereferences NULL (libarchive 3.7.4): do its steps one by one. */
+	if (archive_read_set_read_callback(a, read) != ARCHIVE_OK ||
+	    archive_read_set_callback_data(a, userdata) != ARCHIVE_OK)
+		return -ENOMEM;
+	if (archive_read_open1(a) != ARCHIVE_OK)
+		return archive_errno(a) == ENOMEM ? -ENOMEM : -EBADMSG;
+	return 0;
+}
+
 int unpack_archive_new(struct archive **ret)
 {
 	_cleanup_(archive_read_freep) struct archive *a = archive_read_new();
@@ -708,14 +722,17 @@ int unpack_archive(struct archive *a, int rootfd, const struct unpack_opts *o,
 	};
 	int r;
 
+	/* Our own entry: archive_read_new() does not check the one it allocates. */
+	_cleanup_(archive_entry_freep) struct archive_entry *e = archive_entry_new();
+
+	if (!e)
+		return -ENOMEM;
 	u.chown = o->same_owner > 0 || (o->same_owner < 0 && geteuid() == 0);
 	u.xattrs = o->xattrs > 0 || (o->xattrs < 0 && probe_xattrs(rootfd));
 	u.st.xattrs = u.xattrs;
 	for (;;) {
-		struct archive_entry *e;
-
 		u.name = NULL;
-		r = archive_read_next_header(a, &e);
+		r = archive_read_next_header2(a, e);
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN)

@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/buf.h"
+#include <archive.h>
 
-struct archive;
+#include "common/buf.h"
 
 /* Defaults of struct unpack_limits. */
 #define UNPACK_DEFAULT_MAX_ENTRIES (1024u * 1024u) /* entries per layer */
@@ -52,6 +52,14 @@ void unpack_opts_default(struct unpack_opts *o);
  * filters, concatenated archives read through (tokio-tar's ignore_zeros, as upstream).
  * The caller opens it on its data. -ENOMEM. */
 int unpack_archive_new(struct archive **ret);
+
+/* libarchive's read callback type (archive_read_callback). */
+typedef la_ssize_t (*unpack_read_fn)(struct archive *a, void *userdata, const void **ret);
+
+/* Opens a on a read callback (archive_read_open() without its unchecked allocation).
+ * Opening reads the first block to recognise the format: -EBADMSG when it is not a tar
+ * (archive_error_string() says why), -ENOMEM. */
+int unpack_archive_open(struct archive *a, void *userdata, unpack_read_fn read);
 
 /* Reads every entry of a (opened by the caller) and writes it below rootfd, a directory
  * opened O_RDONLY|O_DIRECTORY (the layer root, normally an empty staging dir). Rules:

@@ -22,6 +22,7 @@ struct fx {
 	struct buf tar;
 	struct buf err;
 	struct unpack_stats st;
+	bool fed;
 };
 
 static void fx_init(struct fx *f)
@@ -91,6 +92,18 @@ static void fx_done(struct fx *f)
 	buf_done(&f->err);
 }
 
+static la_ssize_t mem_read(struct archive *a, void *userdata, const void **ret)
+{
+	struct fx *f = userdata;
+
+	(void) a;
+	if (f->fed)
+		return 0;
+	f->fed = true;
+	*ret = f->tar.data;
+	return (la_ssize_t) f->tar.len;
+}
+
 static int run(struct fx *f)
 {
 	struct archive *a;
@@ -99,9 +112,9 @@ static int run(struct fx *f)
 	buf_reset(&f->err);
 	ASSERT_OK(unpack_archive_new(&a));
 	/* opening already reads the first header block (as layer.c sees too) */
-	if (archive_read_open_memory(a, f->tar.data, f->tar.len) != ARCHIVE_OK)
-		r = -EBADMSG;
-	else
+	f->fed = false;
+	r = unpack_archive_open(a, f, mem_read);
+	if (r >= 0)
 		r = unpack_archive(a, f->rootfd, &f->o, &f->st, &f->err);
 	archive_read_free(a);
 	return r;

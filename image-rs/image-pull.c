@@ -46,6 +46,7 @@ static void help(void)
 	       "  -q, --quiet                no progress bar on a terminal\n"
 	       "  -c, --config <PATH>        CDH configuration file whose [image] section "
 	       "applies\n"
+	       "                             (registry pulls)\n"
 	       "  -h, --help                 print this help\n"
 	       "  -V, --version              print the version\n\n"
 	       "Registry pulls (IMAGE BUNDLE_DIR) are not built in yet.\n",

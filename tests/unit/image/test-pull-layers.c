@@ -154,6 +154,7 @@ static void test_pull(void)
 
 	/* a failing source: the error names the layer, nothing is recorded */
 	const int one[] = { 0 };
+	free(b[0].gz);
 	make_blob(&b[0], "c", "layer c");
 	image_json(b, one, 1, &man, &cfg, false);
 	img = (struct pull_image){ .reference = "x",

@@ -367,5 +367,39 @@ static void test_claim(void)
 	fx_done(&f);
 }
 
-TESTS(test_good, test_wrong_digests, test_corrupt_and_truncated, test_hostile_tar, test_unsupported,
-      test_abandoned_job, test_staging_cleanup, test_claim)
+static void test_bomb(void)
+{
+	struct fx f;
+	struct layer_job *j = NULL;
+	struct unpack_opts o;
+	_cleanup_free_ uint8_t *zeros = calloc(1, 4 << 20);
+	_cleanup_free_ uint8_t *gz = malloc(1 << 20);
+	struct isal_zstream z;
+
+	/* 4 MiB of zero blocks (which libarchive skips) in a tiny gzip: the tar stream cap
+	 * (content cap + per-entry overhead + 1 MiB) stops it */
+	ASSERT_TRUE(zeros && gz);
+	isal_deflate_stateless_init(&z);
+	z.gzip_flag = IGZIP_GZIP;
+	z.end_of_stream = 1;
+	z.next_in = zeros;
+	z.avail_in = 4 << 20;
+	z.next_out = gz;
+	z.avail_out = 1 << 20;
+	ASSERT_EQ(isal_deflate_stateless(&z), COMP_OK);
+	fx_init(&f);
+	unpack_opts_default(&o);
+	o.limits.max_bytes = 1000;
+	o.limits.max_entries = 10;
+	struct layer_desc d = { GZ, f.digest, f.diff_id, 0 };
+	ASSERT_EQ(store_layer_begin(f.st, f.digest, NULL), 0);
+	ASSERT_OK(layer_job_new(f.st, &d, &o, &j));
+	ASSERT_ERR(layer_feed(j, gz, z.total_out), -E2BIG);
+	ASSERT_TRUE(strstr(layer_job_error(j), "tar stream larger than"));
+	layer_job_free(j);
+	no_trace(&f, f.digest);
+	fx_done(&f);
+}
+
+TESTS(test_bomb, test_good, test_wrong_digests, test_corrupt_and_truncated, test_hostile_tar,
+      test_unsupported, test_abandoned_job, test_staging_cleanup, test_claim)

@@ -5,7 +5,10 @@
  * <work_dir>/staging/ (whatever is left there is removed at start), and
  * <work_dir>/meta_store.json in upstream's schema, replaced atomically on every change.
  * Layers are keyed by compressed digest and shared; an in-process claim per digest makes
- * two concurrent pulls of the same layer unpack it once. Thread-safe. */
+ * two concurrent pulls of the same layer unpack it once. Thread-safe. One store object
+ * per work dir and process: the claims are in-process only (as upstream's lock), so two
+ * processes pulling into one work dir may unpack a layer twice and the last meta store
+ * write wins. */
 #pragma once
 
 #include <stdbool.h>

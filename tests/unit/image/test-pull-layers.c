@@ -4,6 +4,7 @@
  * does not match, and layer_feed_fd() driving a job from a local file. */
 #include <fcntl.h>
 #include <isa-l.h>
+#include <pthread.h>
 #include <sys/stat.h>
 
 #include "common/digest.h"
@@ -24,8 +25,9 @@ struct blob {
 struct source {
 	struct blob *blobs;
 	size_t n;
-	int fetches;
-	int fail; /* returned instead of data when set */
+	int fetches; /* atomic: pulls may run in parallel */
+	int fail;    /* returned instead of data when set */
+	unsigned delay_us;
 };
 
 static void make_blob(struct blob *b, const char *name, const char *data)
@@ -58,7 +60,9 @@ static int fetch(void *userdata, const char *digest, uint64_t size, http_sink_fn
 {
 	struct source *s = userdata;
 
-	s->fetches++;
+	__atomic_add_fetch(&s->fetches, 1, __ATOMIC_SEQ_CST);
+	if (s->delay_us)
+		usleep(s->delay_us);
 	if (s->fail)
 		return s->fail;
 	for (size_t i = 0; i < s->n; i++)
@@ -219,4 +223,63 @@ static void test_feed_fd(void)
 	ASSERT_OK(fs_rm_rf_at(AT_FDCWD, top));
 }
 
-TESTS(test_pull, test_feed_fd)
+struct puller {
+	struct store *st;
+	struct pull_image img;
+	struct source *src;
+	int r;
+	struct pull_result res;
+};
+
+static void *pull_thread(void *userdata)
+{
+	struct puller *p = userdata;
+
+	p->r = pull_layers(p->st, &p->img, fetch, p->src, NULL, &p->res, NULL);
+	return NULL;
+}
+
+static void test_concurrent_pulls(void)
+{
+	char top[] = "/tmp/cocobox-pull-XXXXXX", work[64];
+	struct blob b[3];
+	struct source src = { .blobs = b, .n = 3, .delay_us = 30000 };
+	struct store *st = NULL;
+	json_object *m1, *c1, *m2, *c2;
+	const int o1[] = { 0, 1, 2 }, o2[] = { 2, 1, 0 };
+	struct puller p1, p2;
+	pthread_t t1, t2;
+
+	/* two images sharing all their layers, pulled at once: each layer fetched once */
+	ASSERT_TRUE(mkdtemp(top));
+	(void) snprintf(work, sizeof(work), "%s/w", top);
+	ASSERT_OK(store_open(work, &st));
+	make_blob(&b[0], "a", "a");
+	make_blob(&b[1], "b", "b");
+	make_blob(&b[2], "c", "c");
+	image_json(b, o1, 3, &m1, &c1, false);
+	image_json(b, o2, 3, &m2, &c2, false);
+	p1 = (struct puller){ st, { "one", "sha256:m1", "sha256:c1", m1, c1 }, &src };
+	p2 = (struct puller){ st, { "two", "sha256:m2", "sha256:c2", m2, c2 }, &src };
+	ASSERT_OK(-pthread_create(&t1, NULL, pull_thread, &p1));
+	ASSERT_OK(-pthread_create(&t2, NULL, pull_thread, &p2));
+	ASSERT_OK(-pthread_join(t1, NULL));
+	ASSERT_OK(-pthread_join(t2, NULL));
+	ASSERT_OK(p1.r);
+	ASSERT_OK(p2.r);
+	ASSERT_EQ(src.fetches, 3);
+	ASSERT_EQ(p1.res.unpacked + p2.res.unpacked, 3);
+	ASSERT_EQ(p1.res.reused + p2.res.reused, 3);
+	ASSERT_EQ(store_n_layers(st), 3);
+	ASSERT_TRUE(store_has_image(st, "sha256:c1") && store_has_image(st, "sha256:c2"));
+	json_object_put(m1);
+	json_object_put(c1);
+	json_object_put(m2);
+	json_object_put(c2);
+	store_free(st);
+	for (int i = 0; i < 3; i++)
+		free(b[i].gz);
+	ASSERT_OK(fs_rm_rf_at(AT_FDCWD, top));
+}
+
+TESTS(test_pull, test_feed_fd, test_concurrent_pulls)

@@ -1,20 +1,24 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* image-pull: pull an image and unpack it in-process, no daemon (debug images,
- * benchmarks). Local mode: the image comes from an OCI image layout directory and goes
- * through the same layer pipeline and store as a registry pull. Registry mode (IMAGE
- * BUNDLE_DIR) is wired once the registry client exists: it only swaps the blob source. */
+ * benchmarks). The image comes from its registry (image-rs/pull.c), or from an OCI image
+ * layout directory through the same layer pipeline and store. */
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <time.h>
 
 #include "common/applet.h"
+#include "common/fs.h"
 #include "common/log.h"
+#include "image-rs/auth.h"
+#include "image-rs/pull.h"
+#include "image-rs/registries.h"
 #include "oci-layout.h"
 #include "pull-layers.h"
 
 struct image_pull_args {
 	const char *work_dir;
-	const char *config;
+	const char *registries_conf, *auth, *ca;
 	const char *layout;
 	const char *image;
 	const char *bundle;
@@ -24,34 +28,36 @@ struct image_pull_args {
 
 static void help(void)
 {
-	printf("Usage: image-pull [OPTIONS] --layout <DIR>[:<REF>]\n"
-	       "       image-pull [OPTIONS] <IMAGE> <BUNDLE_DIR>\n\n"
-	       "Unpacks an image's layers into the store under the work dir (layers/<N>,\n"
-	       "meta_store.json) and prints one summary line.\n\n"
-	       "Options:\n"
-	       "  -w, --work-dir <DIR>       layer and meta store [default: "
-	       "/run/kata-containers/image]\n"
-	       "  -l, --layout <DIR>[:<REF>] take the image from a local OCI image layout (e.g.\n"
-	       "                             `skopeo copy ... oci:DIR:REF`); REF names one of\n"
-	       "                             several images in index.json\n"
-	       "  -j, --max-concurrent <N>   layers fetched and unpacked at once [default: 3]\n"
-	       "      --max-entries <N>      tar entries per layer [default: %u]\n"
-	       "      --max-path <N>         bytes of a name or link target [default: %u]\n"
-	       "      --max-bytes <N>        bytes of file content per layer [default: %llu]\n"
-	       "      --same-owner <WHEN>    apply owners from the layers: auto (when root),\n"
-	       "                             yes, no [default: auto]\n"
-	       "      --xattrs <WHEN>        apply xattrs and opaque markers: auto (when the\n"
-	       "                             store accepts user.* xattrs, as upstream), yes, no\n"
-	       "                             [default: auto]\n"
-	       "  -q, --quiet                no progress bar on a terminal\n"
-	       "  -c, --config <PATH>        CDH configuration file whose [image] section "
-	       "applies\n"
-	       "                             (registry pulls)\n"
-	       "  -h, --help                 print this help\n"
-	       "  -V, --version              print the version\n\n"
-	       "Registry pulls (IMAGE BUNDLE_DIR) are not built in yet.\n",
-	       UNPACK_DEFAULT_MAX_ENTRIES, UNPACK_DEFAULT_MAX_PATH,
-	       (unsigned long long) UNPACK_DEFAULT_MAX_BYTES);
+	printf(
+	    "Usage: image-pull [OPTIONS] --layout <DIR>[:<REF>]\n"
+	    "       image-pull [OPTIONS] <IMAGE> <BUNDLE_DIR>\n\n"
+	    "Unpacks an image's layers into the store under the work dir (layers/<N>,\n"
+	    "meta_store.json) and prints one summary line.\n\n"
+	    "Options:\n"
+	    "  -w, --work-dir <DIR>       layer and meta store [default: "
+	    "/run/kata-containers/image]\n"
+	    "  -l, --layout <DIR>[:<REF>] take the image from a local OCI image layout (e.g.\n"
+	    "                             `skopeo copy ... oci:DIR:REF`); REF names one of\n"
+	    "                             several images in index.json\n"
+	    "  -j, --max-concurrent <N>   layers fetched and unpacked at once [default: 3]\n"
+	    "      --max-entries <N>      tar entries per layer [default: %u]\n"
+	    "      --max-path <N>         bytes of a name or link target [default: %u]\n"
+	    "      --max-bytes <N>        bytes of file content per layer [default: %llu]\n"
+	    "      --same-owner <WHEN>    apply owners from the layers: auto (when root),\n"
+	    "                             yes, no [default: auto]\n"
+	    "      --xattrs <WHEN>        apply xattrs and opaque markers: auto (when the\n"
+	    "                             store accepts user.* xattrs, as upstream), yes, no\n"
+	    "                             [default: auto]\n"
+	    "  -q, --quiet                no progress bar on a terminal\n"
+	    "      --registries-conf <F>  registries.conf (mirrors, blocked, insecure)\n"
+	    "      --auth <F>             containers-auth.json with registry credentials\n"
+	    "      --ca <F>               extra root CA (PEM) for registry TLS\n"
+	    "  -h, --help                 print this help\n"
+	    "  -V, --version              print the version\n\n"
+	    "IMAGE is pulled from its registry into the store; creating BUNDLE_DIR (the overlay\n"
+	    "rootfs and config.json) is not built in yet.\n",
+	    UNPACK_DEFAULT_MAX_ENTRIES, UNPACK_DEFAULT_MAX_PATH,
+	    (unsigned long long) UNPACK_DEFAULT_MAX_BYTES);
 }
 
 static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t *ret)
@@ -87,13 +93,18 @@ enum {
 	ARG_MAX_BYTES,
 	ARG_SAME_OWNER,
 	ARG_XATTRS,
+	ARG_REGISTRIES_CONF,
+	ARG_AUTH,
+	ARG_CA,
 };
 
 static int parse_argv(int argc, char **argv, struct image_pull_args *a)
 {
 	static const struct option options[] = {
 		{ "work-dir", required_argument, NULL, 'w' },
-		{ "config", required_argument, NULL, 'c' },
+		{ "registries-conf", required_argument, NULL, ARG_REGISTRIES_CONF },
+		{ "auth", required_argument, NULL, ARG_AUTH },
+		{ "ca", required_argument, NULL, ARG_CA },
 		{ "layout", required_argument, NULL, 'l' },
 		{ "max-concurrent", required_argument, NULL, 'j' },
 		{ "max-entries", required_argument, NULL, ARG_MAX_ENTRIES },
@@ -118,8 +129,14 @@ static int parse_argv(int argc, char **argv, struct image_pull_args *a)
 		case 'w':
 			a->work_dir = optarg;
 			break;
-		case 'c':
-			a->config = optarg;
+		case ARG_REGISTRIES_CONF:
+			a->registries_conf = optarg;
+			break;
+		case ARG_AUTH:
+			a->auth = optarg;
+			break;
+		case ARG_CA:
+			a->ca = optarg;
 			break;
 		case 'l':
 			a->layout = optarg;
@@ -165,10 +182,13 @@ static int parse_argv(int argc, char **argv, struct image_pull_args *a)
 			return log_error_errno(-EINVAL, "--layout takes no IMAGE or BUNDLE_DIR.");
 		return 1;
 	}
-	if (argc - optind != 2)
-		return log_error_errno(-EINVAL, "Expected IMAGE and BUNDLE_DIR (try --help).");
+	if (argc - optind < 1 || argc - optind > 2)
+		return log_error_errno(-EINVAL, "Expected IMAGE [BUNDLE_DIR] (try --help).");
 	a->image = argv[optind];
 	a->bundle = argv[optind + 1];
+	if (a->bundle)
+		return log_error_errno(-EOPNOTSUPP, "Creating a bundle is not built in yet; "
+						    "leave BUNDLE_DIR out to pull into the store.");
 	return 1;
 }
 
@@ -266,6 +286,78 @@ static int run_layout(struct image_pull_args *a)
 	return 0;
 }
 
+static int read_text(const char *path, size_t max, struct buf *b)
+{
+	int r = fs_read_file(AT_FDCWD, path, b);
+
+	if (r >= 0 && memchr(b->data, 0, b->len))
+		r = -EBADMSG;
+	if (r >= 0)
+		r = buf_put_u8(b, 0);
+	if (r < 0)
+		return log_error_errno(r, "Cannot read '%s' (at most %zu bytes of text): %m", path,
+				       max);
+	return 0;
+}
+
+static int run_registry(struct image_pull_args *a)
+{
+	_cleanup_(store_freep) struct store *st = NULL;
+	_cleanup_(buf_done) struct buf err = BUF_INIT(16384);
+	_cleanup_(buf_done) struct buf conf = BUF_INIT(REGISTRIES_CONF_MAX + 1);
+	_cleanup_(buf_done_wipe) struct buf auth = BUF_INIT(AUTH_FILE_MAX + 1);
+	_cleanup_(buf_done) struct buf ca = BUF_INIT(HTTP_CA_MAX + 1);
+	struct image_pull_config cfg = { .pull = a->pull };
+	const char *roots[2] = {};
+	struct image_pull_result res;
+	struct progress prog = {};
+	double t0 = now_s();
+	int r;
+
+	if (a->registries_conf) {
+		r = read_text(a->registries_conf, REGISTRIES_CONF_MAX, &conf);
+		if (r < 0)
+			return r;
+		cfg.registries_conf = buf_str(&conf);
+	}
+	if (a->auth) {
+		r = read_text(a->auth, AUTH_FILE_MAX, &auth);
+		if (r < 0)
+			return r;
+		cfg.auth_file = buf_str(&auth);
+	}
+	if (a->ca) {
+		r = read_text(a->ca, HTTP_CA_MAX, &ca);
+		if (r < 0)
+			return r;
+		roots[0] = buf_str(&ca);
+		cfg.extra_root_certs = roots;
+	}
+	/* Proxies as the CDH's image_pull_proxy would set them. */
+	cfg.http_proxy = getenv("http_proxy");
+	cfg.https_proxy = getenv("https_proxy");
+	cfg.no_proxy = getenv("no_proxy");
+	r = store_open(a->work_dir, &st);
+	if (r < 0)
+		return log_error_errno(r, "Cannot open the store in '%s': %m", a->work_dir);
+	if (!a->quiet && isatty(STDERR_FILENO)) {
+		cfg.pull.progress = progress_bar;
+		cfg.pull.progress_userdata = &prog;
+	}
+	r = image_pull(st, &cfg, a->image, &res, &err);
+	if (prog.shown)
+		fputc('\n', stderr);
+	if (r < 0)
+		return log_error_errno(r, "Pull of '%s' failed: %s", a->image, buf_str(&err));
+	if (res.layers.cached)
+		printf("%s %s: already in the store\n", res.reference, res.manifest_digest);
+	else
+		printf("%s %s: %zu layers (%zu unpacked, %zu reused), %.1f MiB in %.2f s\n",
+		       res.reference, res.manifest_digest, res.layers.layers, res.layers.unpacked,
+		       res.layers.reused, (double) res.layers.bytes / 1048576.0, now_s() - t0);
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
 	struct image_pull_args args;
@@ -275,7 +367,7 @@ static int run(int argc, char **argv)
 		return r;
 	if (args.layout)
 		return run_layout(&args);
-	return log_error_errno(-EOPNOTSUPP, "image-pull: registry pulls are not built in yet.");
+	return run_registry(&args);
 }
 
 int image_pull_main(int argc, char **argv)

@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# image-pull from a real registry (Debian's docker-registry on 127.0.0.1): an image built
+# with umoci and pushed with skopeo, pulled through registries.conf (insecure, a mirror
+# that is down, a blocked prefix) and compared file by file with `umoci unpack`; a cache
+# hit; a corrupted blob in the registry's storage refused with no trace in the store.
+. "$(dirname "$0")/lib.sh"
+
+H=$TOP_SRCDIR/tests/integration/helpers
+for c in docker-registry:docker-registry umoci:umoci skopeo:skopeo python3:python3 curl:curl; do
+	command -v "${c%%:*}" >/dev/null ||
+		skip_all "${c%%:*} missing (apt-get install docker-registry umoci skopeo)"
+done
+[ "$(id -u)" = 0 ] || skip_all "needs root (owners in the unpacked layers)"
+unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY
+plan 9
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+DOWN=$(free_port)
+mkdir -p "$T_TMP/reg"
+cat >"$T_TMP/reg.yml" <<EOF2
+version: 0.1
+log: {level: error, accesslog: {disabled: true}}
+storage: {filesystem: {rootdirectory: $T_TMP/reg}}
+http: {addr: 127.0.0.1:$PORT}
+EOF2
+start_daemon reg docker-registry serve "$T_TMP/reg.yml"
+for i in $(seq 250); do curl -s -o /dev/null "http://127.0.0.1:$PORT/v2/" && break; sleep 0.02; done
+
+# a small image: two layers, a symlink, a hardlink, modes and owners
+L=$T_TMP/layout
+B=$T_TMP/bundle
+{
+	umoci init --layout "$L" && umoci new --image "$L:img" &&
+		umoci unpack --image "$L:img" "$B" &&
+		mkdir -p "$B/rootfs/etc" "$B/rootfs/usr/bin" &&
+		echo 'root:x:0:0::/root:/bin/sh' >"$B/rootfs/etc/passwd" &&
+		head -c 300000 /dev/urandom >"$B/rootfs/usr/bin/tool" && chmod 4755 "$B/rootfs/usr/bin/tool" &&
+		ln -s tool "$B/rootfs/usr/bin/alias" && ln "$B/rootfs/etc/passwd" "$B/rootfs/etc/passwd.hard" &&
+		umoci repack --image "$L:img" "$B" &&
+		echo second >"$B/rootfs/etc/motd" && chown 1000:1000 "$B/rootfs/etc/motd" &&
+		umoci repack --image "$L:img" "$B" &&
+		umoci unpack --image "$L:img" "$T_TMP/ref"
+} >"$T_TMP/umoci.log" 2>&1 || { sed 's/^/# /' "$T_TMP/umoci.log"; skip_all "umoci could not build the image"; }
+skopeo copy -q --dest-tls-verify=false "oci:$L:img" "docker://127.0.0.1:$PORT/test/img:v1" \
+	>"$T_TMP/push.log" 2>&1 || { sed 's/^/# /' "$T_TMP/push.log"; skip_all "skopeo push failed"; }
+
+cat >"$T_TMP/registries.conf" <<EOF2
+[[registry]]
+prefix = "127.0.0.1:$PORT/test"
+location = "127.0.0.1:$PORT/test"
+insecure = true
+[[registry.mirror]]
+location = "127.0.0.1:$DOWN/mirror"
+insecure = true
+[[registry]]
+prefix = "127.0.0.1:$PORT/blocked"
+blocked = true
+EOF2
+IP() { "$COCOBOX" image-pull -q --registries-conf "$T_TMP/registries.conf" "$@"; }
+W=$T_TMP/store
+expect_exit "pulls through registries.conf (mirror down, then the location)" 0 \
+	IP -w "$W" "127.0.0.1:$PORT/test/img:v1"
+cp "$T_TMP/err" "$T_TMP/pull.err"
+check "the rootfs equals umoci unpack's" python3 "$H/compare-rootfs.py" "$T_TMP/ref/rootfs" "$W"
+check "the mirror was tried first" grep -q "127.0.0.1:$DOWN/mirror" "$T_TMP/pull.err"
+expect_output "a second pull is a cache hit" "already in the store" \
+	sh -c "'$COCOBOX' image-pull -q --registries-conf '$T_TMP/registries.conf' -w '$W' 127.0.0.1:$PORT/test/img:v1 | grep -o 'already in the store'"
+expect_exit "a blocked prefix is refused" 1 IP -w "$T_TMP/w2" "127.0.0.1:$PORT/blocked/img:v1"
+cp "$T_TMP/err" "$T_TMP/blocked.err"
+check "... saying so" grep -q "blocked by registry rule" "$T_TMP/blocked.err"
+expect_exit "without registries.conf the plain-HTTP registry is not used over HTTPS" 1 \
+	"$COCOBOX" image-pull -q -w "$T_TMP/w3" "127.0.0.1:$PORT/test/img:v1"
+
+# corrupt the biggest layer blob in the registry's storage
+blob=$(find "$T_TMP/reg" -path '*blobs/sha256/*/data' -size +100k | head -1)
+printf 'X' | dd of="$blob" bs=1 seek=1000 conv=notrunc 2>/dev/null
+expect_exit "a corrupted blob is refused" 1 IP -w "$T_TMP/w4" "127.0.0.1:$PORT/test/img:v1"
+# Layers that finished before the failure stay, shared, as upstream's do; the broken one
+# and the image must not.
+check "... leaving no staging dir, no image and only the intact layer" python3 -c '
+import json, os, sys
+w = sys.argv[1]
+m = json.load(open(os.path.join(w, "meta_store.json"))) if os.path.exists(os.path.join(w, "meta_store.json")) else {"image_db": {}, "layer_db": {}}
+assert not os.listdir(os.path.join(w, "staging")), "staging left"
+assert not m["image_db"], "image recorded"
+assert len(os.listdir(os.path.join(w, "layers"))) <= 1 and len(m["layer_db"]) <= 1, "broken layer stored"
+' "$T_TMP/w4"
+done_testing

@@ -11,6 +11,7 @@
 #include "common/fs.h"
 #include "common/log.h"
 #include "image-rs/auth.h"
+#include "image-rs/bundle.h"
 #include "image-rs/pull.h"
 #include "image-rs/registries.h"
 #include "oci-layout.h"
@@ -30,7 +31,7 @@ static void help(void)
 {
 	printf(
 	    "Usage: image-pull [OPTIONS] --layout <DIR>[:<REF>]\n"
-	    "       image-pull [OPTIONS] <IMAGE> <BUNDLE_DIR>\n\n"
+	    "       image-pull [OPTIONS] <IMAGE> [<BUNDLE_DIR>]\n\n"
 	    "Unpacks an image's layers into the store under the work dir (layers/<N>,\n"
 	    "meta_store.json) and prints one summary line.\n\n"
 	    "Options:\n"
@@ -186,9 +187,6 @@ static int parse_argv(int argc, char **argv, struct image_pull_args *a)
 		return log_error_errno(-EINVAL, "Expected IMAGE [BUNDLE_DIR] (try --help).");
 	a->image = argv[optind];
 	a->bundle = argv[optind + 1];
-	if (a->bundle)
-		return log_error_errno(-EOPNOTSUPP, "Creating a bundle is not built in yet; "
-						    "leave BUNDLE_DIR out to pull into the store.");
 	return 1;
 }
 
@@ -349,6 +347,12 @@ static int run_registry(struct image_pull_args *a)
 		fputc('\n', stderr);
 	if (r < 0)
 		return log_error_errno(r, "Pull of '%s' failed: %s", a->image, buf_str(&err));
+	if (a->bundle) {
+		r = bundle_create(st, res.config_digest, a->bundle, &err);
+		if (r < 0)
+			return log_error_errno(r, "Bundle for '%s' in '%s' failed: %s", a->image,
+					       a->bundle, buf_str(&err));
+	}
 	if (res.layers.cached)
 		printf("%s %s: already in the store\n", res.reference, res.manifest_digest);
 	else

@@ -445,6 +445,19 @@ int store_image_add(struct store *s, const char *config_digest, const char *mani
 	return r;
 }
 
+int store_image_get(struct store *s, const char *config_digest, json_object **ret)
+{
+	json_object *img;
+	int r = -ENOENT;
+
+	*ret = NULL;
+	pthread_mutex_lock(&s->lock);
+	if (json_object_object_get_ex(s->image_db, config_digest, &img))
+		r = json_object_deep_copy(img, ret, NULL) < 0 ? -ENOMEM : 0;
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
 bool store_has_image(struct store *s, const char *config_digest)
 {
 	bool has;

@@ -67,5 +67,8 @@ int store_image_add(struct store *s, const char *config_digest, const char *mani
 		    const char *const *layer_digests, size_t n);
 /* Whether image_db has config_digest (upstream's cache hit). */
 bool store_has_image(struct store *s, const char *config_digest);
+/* A copy of the ImageMeta recorded under config_digest (layer_metas in manifest order,
+ * each with its store_path), for the bundle. -ENOENT, -ENOMEM. */
+int store_image_get(struct store *s, const char *config_digest, json_object **ret);
 /* Number of layers in layer_db. */
 size_t store_n_layers(struct store *s);

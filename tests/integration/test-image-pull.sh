@@ -13,7 +13,7 @@ for c in docker-registry:docker-registry umoci:umoci skopeo:skopeo python3:pytho
 done
 [ "$(id -u)" = 0 ] || skip_all "needs root (owners in the unpacked layers)"
 unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY
-plan 9
+plan 13
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
@@ -35,12 +35,16 @@ B=$T_TMP/bundle
 	umoci init --layout "$L" && umoci new --image "$L:img" &&
 		umoci unpack --image "$L:img" "$B" &&
 		mkdir -p "$B/rootfs/etc" "$B/rootfs/usr/bin" &&
-		echo 'root:x:0:0::/root:/bin/sh' >"$B/rootfs/etc/passwd" &&
+		printf 'root:x:0:0::/root:/bin/sh\napp:x:1000:1001::/home/app:/bin/sh\n' >"$B/rootfs/etc/passwd" &&
+		printf 'root:x:0:\napp:x:1001:\nstaff:x:50:\n' >"$B/rootfs/etc/group" &&
 		head -c 300000 /dev/urandom >"$B/rootfs/usr/bin/tool" && chmod 4755 "$B/rootfs/usr/bin/tool" &&
 		ln -s tool "$B/rootfs/usr/bin/alias" && ln "$B/rootfs/etc/passwd" "$B/rootfs/etc/passwd.hard" &&
 		umoci repack --image "$L:img" "$B" &&
 		echo second >"$B/rootfs/etc/motd" && chown 1000:1000 "$B/rootfs/etc/motd" &&
 		umoci repack --image "$L:img" "$B" &&
+		umoci config --image "$L:img" --config.user app:staff --config.workingdir /etc \
+			--config.env FOO=bar --config.entrypoint /usr/bin/tool --config.cmd run \
+			--config.label team=coco --config.volume /data &&
 		umoci unpack --image "$L:img" "$T_TMP/ref"
 } >"$T_TMP/umoci.log" 2>&1 || { sed 's/^/# /' "$T_TMP/umoci.log"; skip_all "umoci could not build the image"; }
 skopeo copy -q --dest-tls-verify=false "oci:$L:img" "docker://127.0.0.1:$PORT/test/img:v1" \
@@ -72,6 +76,26 @@ cp "$T_TMP/err" "$T_TMP/blocked.err"
 check "... saying so" grep -q "blocked by registry rule" "$T_TMP/blocked.err"
 expect_exit "without registries.conf the plain-HTTP registry is not used over HTTPS" 1 \
 	"$COCOBOX" image-pull -q -w "$T_TMP/w3" "127.0.0.1:$PORT/test/img:v1"
+
+# the bundle, as PullImage leaves it for the Kata agent
+mkdir -p "$T_TMP/bundle1"
+expect_exit "image-pull IMAGE BUNDLE_DIR" 0 IP -w "$W" "127.0.0.1:$PORT/test/img:v1" "$T_TMP/bundle1"
+check "rootfs is the overlay of the layers" sh -c "mountpoint -q '$T_TMP/bundle1/rootfs' && cmp '$T_TMP/bundle1/rootfs/usr/bin/tool' '$T_TMP/ref/rootfs/usr/bin/tool' && test \"\$(cat '$T_TMP/bundle1/rootfs/etc/motd')\" = second"
+check "config.json: user app:staff resolved to 1000:50, cwd, args, env, label, volume" python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+p = c["process"]
+assert p["user"] == {"uid": 1000, "gid": 50}, p["user"]
+assert p["cwd"] == "/etc" and p["args"] == ["/usr/bin/tool", "run"], p
+assert "FOO=bar" in p["env"], p["env"]
+assert c["root"] == {"path": "rootfs", "readonly": True} and c["hostname"] == "image-rs"
+assert c["annotations"]["team"] == "coco" and c["annotations"]["org.opencontainers.image.os"] == "linux"
+assert c["mounts"][0]["destination"] == "/data" and c["mounts"][0]["type"] == "tmpfs"
+' "$T_TMP/bundle1/config.json"
+umount "$T_TMP/bundle1/rootfs"
+expect_exit "an existing config.json is refused, nothing mounted" 1 \
+	IP -w "$W" "127.0.0.1:$PORT/test/img:v1" "$T_TMP/bundle1"
+mountpoint -q "$T_TMP/bundle1/rootfs" && umount "$T_TMP/bundle1/rootfs"
 
 # corrupt the biggest layer blob in the registry's storage
 blob=$(find "$T_TMP/reg" -path '*blobs/sha256/*/data' -size +100k | head -1)

@@ -21,7 +21,7 @@ ninja -C build >/dev/null
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run=$(mktemp -d /tmp/cocobox-demo.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$run"' EXIT
+trap 'umount "$run/bundle/rootfs" 2>/dev/null; kill $(jobs -p) 2>/dev/null; rm -rf "$run"' EXIT
 sock=$run/run/confidential-containers/attestation-agent/attestation-agent.sock
 call() { build/tests/integration/helpers/ttrpc-call -sock "$sock" \
 	-service attestation_agent.AttestationAgentService "$@"; }
@@ -57,6 +57,30 @@ t = json.load(sys.stdin)
 claims = json.loads(base64.urlsafe_b64decode(t["token"].split(".")[1] + "=="))
 print("token claims: tee=%s exp=%s tee-pubkey=%s" % (claims["tee"], claims["exp"], claims["tee-pubkey"]["kty"]))
 print("tee_keypair: %s" % t["tee_keypair"].splitlines()[0])'
+say "a local registry (docker-registry) with an image built by umoci and pushed by skopeo"
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
+	"$run/registry" "$port" >"$run/registry.yml"
+docker-registry serve "$run/registry.yml" >/dev/null 2>&1 &
+for _ in $(seq 250); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.02; done
+{
+	umoci init --layout "$run/oci" && umoci new --image "$run/oci:demo" &&
+		umoci unpack --image "$run/oci:demo" "$run/b" &&
+		mkdir -p "$run/b/rootfs/etc" && echo "hello from the demo image" >"$run/b/rootfs/etc/motd" &&
+		cp -a /usr/include/linux "$run/b/rootfs/include" &&
+		umoci repack --image "$run/oci:demo" "$run/b" &&
+		umoci config --image "$run/oci:demo" --config.cmd /bin/sh &&
+		skopeo copy -q --dest-tls-verify=false "oci:$run/oci:demo" "docker://127.0.0.1:$port/demo/app:v1"
+} >"$run/image.log" 2>&1
+echo "127.0.0.1:$port/demo/app:v1"
+printf '[[registry]]\nprefix = "127.0.0.1:%s"\ninsecure = true\n' "$port" >"$run/registries.conf"
+say "image-pull 127.0.0.1:$port/demo/app:v1 BUNDLE (one pass: digests, inflate, safe unpack; overlay rootfs)"
+mkdir -p "$run/bundle"
+"$run/bin/image-pull" --registries-conf "$run/registries.conf" -w "$run/store" \
+	"127.0.0.1:$port/demo/app:v1" "$run/bundle"
+echo "rootfs/etc/motd: $(cat "$run/bundle/rootfs/etc/motd")"
+echo "config.json process.args: $(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["process"]["args"])' "$run/bundle/config.json")"
+umount "$run/bundle/rootfs"
 say "SIGTERM"
 kill -TERM $aa
 wait $aa && echo "attestation-agent exited 0"

@@ -19,7 +19,7 @@
 
 struct image_pull_args {
 	const char *work_dir;
-	const char *registries_conf, *auth, *ca;
+	const char *registries_conf, *auth, *ca, *policy, *sigstore;
 	const char *layout;
 	const char *image;
 	const char *bundle;
@@ -97,6 +97,8 @@ enum {
 	ARG_REGISTRIES_CONF,
 	ARG_AUTH,
 	ARG_CA,
+	ARG_POLICY,
+	ARG_SIGSTORE,
 };
 
 static int parse_argv(int argc, char **argv, struct image_pull_args *a)
@@ -106,6 +108,8 @@ static int parse_argv(int argc, char **argv, struct image_pull_args *a)
 		{ "registries-conf", required_argument, NULL, ARG_REGISTRIES_CONF },
 		{ "auth", required_argument, NULL, ARG_AUTH },
 		{ "ca", required_argument, NULL, ARG_CA },
+		{ "policy", required_argument, NULL, ARG_POLICY },
+		{ "sigstore-config", required_argument, NULL, ARG_SIGSTORE },
 		{ "layout", required_argument, NULL, 'l' },
 		{ "max-concurrent", required_argument, NULL, 'j' },
 		{ "max-entries", required_argument, NULL, ARG_MAX_ENTRIES },
@@ -138,6 +142,12 @@ static int parse_argv(int argc, char **argv, struct image_pull_args *a)
 			break;
 		case ARG_CA:
 			a->ca = optarg;
+			break;
+		case ARG_POLICY:
+			a->policy = optarg;
+			break;
+		case ARG_SIGSTORE:
+			a->sigstore = optarg;
 			break;
 		case 'l':
 			a->layout = optarg;
@@ -305,6 +315,8 @@ static int run_registry(struct image_pull_args *a)
 	_cleanup_(buf_done) struct buf conf = BUF_INIT(REGISTRIES_CONF_MAX + 1);
 	_cleanup_(buf_done_wipe) struct buf auth = BUF_INIT(AUTH_FILE_MAX + 1);
 	_cleanup_(buf_done) struct buf ca = BUF_INIT(HTTP_CA_MAX + 1);
+	_cleanup_(buf_done) struct buf policy = BUF_INIT((4u << 20) + 1);
+	_cleanup_(buf_done) struct buf sigstore = BUF_INIT((1u << 20) + 1);
 	struct image_pull_config cfg = { .pull = a->pull };
 	const char *roots[2] = {};
 	struct image_pull_result res;
@@ -330,6 +342,18 @@ static int run_registry(struct image_pull_args *a)
 			return r;
 		roots[0] = buf_str(&ca);
 		cfg.extra_root_certs = roots;
+	}
+	if (a->policy) {
+		r = read_text(a->policy, 4u << 20, &policy);
+		if (r < 0)
+			return r;
+		cfg.policy = buf_str(&policy);
+	}
+	if (a->sigstore) {
+		r = read_text(a->sigstore, 1u << 20, &sigstore);
+		if (r < 0)
+			return r;
+		cfg.sigstore_config = buf_str(&sigstore);
 	}
 	/* Proxies as the CDH's image_pull_proxy would set them. */
 	cfg.http_proxy = getenv("http_proxy");

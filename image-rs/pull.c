@@ -2,8 +2,11 @@
 /* Registry pulls (see pull.h). The layer pipeline hashes every blob against its digest
  * itself, so the registry client streams without a second hash. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "common/fs.h"
 #include "common/json-util.h"
 #include "common/log.h"
 #include "image-rs/auth.h"
@@ -11,6 +14,8 @@
 #include "image-rs/reference.h"
 #include "image-rs/registries.h"
 #include "image-rs/registry.h"
+#include "image-rs/signature/policy.h"
+#include "image-rs/signature/simple.h"
 
 #define PULL_CONNECT_TIMEOUT_MS 30000
 /* A blob download that delivers under 1 byte/s for 60 s has stalled. */
@@ -35,8 +40,101 @@ static int fetch_blob(void *userdata, const char *digest, uint64_t size, http_si
 				   sink, sink_userdata);
 }
 
+#define SIG_RESOURCE_MAX (4u << 20)
+
+struct sig_source {
+	const struct image_pull_config *cfg;
+	struct registry *reg;
+	const char *repo;
+};
+
+static int sig_fetch(void *ud, const char *uri, struct buf *out)
+{
+	struct sig_source *s = ud;
+	const char *path = startswith(uri, "file://") ?: uri;
+
+	if (strstr(uri, "://") && !startswith(uri, "file://"))
+		return s->cfg->fetch ? s->cfg->fetch(s->cfg->fetch_userdata, uri, out)
+				     : -EOPNOTSUPP;
+	return fs_read_file(AT_FDCWD, path, out);
+}
+
+/* cosign's "<repo>:sha256-<hex>.sig" tag next to the image. */
+static int sig_cosign_manifest(void *ud, const struct sig_image *img, struct buf *out)
+{
+	struct sig_source *s = ud;
+	char tag[DIGEST_OCI_STRING_MAX + 8];
+	const char *colon = strchr(img->manifest_digest, ':');
+
+	if (!colon)
+		return -EINVAL;
+	snprintf(tag, sizeof(tag), "%.*s-%s.sig", (int) (colon - img->manifest_digest),
+		 img->manifest_digest, colon + 1);
+	return registry_get_manifest(s->reg, s->repo, tag, out, NULL, NULL);
+}
+
+static int sig_cosign_blob(void *ud, _unused_ const struct sig_image *img, const char *digest,
+			   struct buf *out)
+{
+	struct sig_source *s = ud;
+	struct digest_oci d;
+	int r = digest_oci_parse(digest, &d);
+
+	if (r < 0)
+		return r;
+	return registry_blob_get(s->reg, s->repo, &d, REGISTRY_SIZE_UNKNOWN, SIG_RESOURCE_MAX, out);
+}
+
+/* The policy is evaluated for the image as the caller named it (upstream passes
+ * image_url), with the digests of what this task's registry serves. */
+static int check_policy(const struct image_pull_config *cfg, struct reference *named,
+			struct registry *reg, const struct pull_task *t,
+			const struct registry_image *img, struct buf *err)
+{
+	_cleanup_(policy_freep) struct policy *p = NULL;
+	_cleanup_(simple_config_freep) struct simple_config *sc = NULL;
+	struct sig_source src = { .cfg = cfg, .reg = reg, .repo = reference_repository(t->ref) };
+	struct sig_env env = { .fetch = sig_fetch,
+			       .cosign_manifest = sig_cosign_manifest,
+			       .cosign_blob = sig_cosign_blob,
+			       .ud = &src };
+	_cleanup_free_ char *digest_ref = NULL;
+	struct sig_image si;
+	int r;
+
+	r = policy_parse(cfg->policy, strlen(cfg->policy), &p);
+	if (r < 0) {
+		(void) buf_append_str(err, "the image security policy does not parse");
+		return r;
+	}
+	if (cfg->sigstore_config) {
+		r = simple_config_parse(cfg->sigstore_config, strlen(cfg->sigstore_config), &sc);
+		if (r < 0) {
+			(void) buf_append_str(err, "the sigstore configuration does not parse");
+			return r;
+		}
+		env.sigstore = sc;
+	}
+	if (named->digest && asprintf(&digest_ref, "@%s", named->digest) < 0)
+		return -ENOMEM;
+	si = (struct sig_image){ .registry = reference_registry(named),
+				 .repository = reference_repository(named),
+				 .tag = named->tag,
+				 .digest_ref = digest_ref,
+				 .whole = reference_whole(named),
+				 .manifest_digest = img->manifest_digest_str,
+				 .index_digest = img->has_list_digest ? img->list_digest_str
+								      : NULL };
+	r = policy_check(p, &si, &env, err);
+	if (r < 0 && err->len == 0)
+		(void) buf_appendf(err, "%s", strerror(-r));
+	if (r < 0)
+		log_error("Image %s refused by the security policy: %s", si.whole, buf_str(err));
+	return r;
+}
+
 static int pull_task(struct store *st, const struct image_pull_config *cfg,
-		     struct http_client *http, const struct auth_file *af,
+		     struct http_client *http, const struct auth_file *af, struct reference *named,
 		     const struct pull_task *t, struct image_pull_result *ret, struct buf *err)
 {
 	_cleanup_(auth_cred_freep) struct auth_cred *cred = NULL;
@@ -62,6 +160,11 @@ static int pull_task(struct store *st, const struct image_pull_config *cfg,
 		(void) buf_appendf(err, "%s",
 				   *registry_last_error() ? registry_last_error() : strerror(-r));
 		return r;
+	}
+	if (cfg->policy) {
+		r = check_policy(cfg, named, reg, t, img, err);
+		if (r < 0)
+			return r;
 	}
 	if (json_parse(buf_str(&img->manifest_raw), img->manifest_raw.len, img->manifest_raw.len,
 		       JSON_DEPTH_LIMIT, &manifest, NULL) < 0 ||
@@ -147,7 +250,7 @@ int image_pull(struct store *st, const struct image_pull_config *cfg, const char
 	for (size_t i = 0; i < n; i++) {
 		_cleanup_(buf_done) struct buf why = BUF_INIT(4096);
 
-		r = pull_task(st, cfg, http, af, &tasks[i], ret, &why);
+		r = pull_task(st, cfg, http, af, ref, &tasks[i], ret, &why);
 		if (r >= 0)
 			break;
 		/* upstream: "failed to pull image <task>: <error>", one per task */

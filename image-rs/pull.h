@@ -17,6 +17,14 @@ struct image_pull_config {
 	const char *const *extra_root_certs; /* PEM texts, NULL-terminated, or NULL */
 	const char *http_proxy, *https_proxy, *no_proxy;
 	struct pull_opts pull;
+	/* Signature policy (containers-policy.json text) checked for the image as named,
+	 * on every pull, cache hits included; NULL: no policy. sigstore_config is the
+	 * lookaside YAML signedBy needs. fetch reads keyPath and lookaside URIs other than
+	 * file:// and bare paths (kbs://, http(s)://); NULL: only local files. */
+	const char *policy;
+	const char *sigstore_config;
+	int (*fetch)(void *ud, const char *uri, struct buf *out);
+	void *fetch_userdata;
 };
 
 struct image_pull_result {
@@ -28,7 +36,8 @@ struct image_pull_result {
 
 /* Pulls image (a reference as the Kata agent passes it) into st. On failure err says why,
  * naming every task tried; nothing of a failed layer stays in the store. -EINVAL for a
- * reference or config that does not parse, -EPERM when every task is blocked, else the
- * last task's error (registry, digest, layer pipeline). */
+ * reference or config that does not parse, -EPERM when every task is blocked, the
+ * policy's error when it refuses the image (nothing is fetched then but the manifest and
+ * signatures), else the last task's error (registry, digest, layer pipeline). */
 int image_pull(struct store *st, const struct image_pull_config *cfg, const char *image,
 	       struct image_pull_result *ret, struct buf *err);

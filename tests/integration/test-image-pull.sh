@@ -13,7 +13,7 @@ for c in docker-registry:docker-registry umoci:umoci skopeo:skopeo python3:pytho
 done
 [ "$(id -u)" = 0 ] || skip_all "needs root (owners in the unpacked layers)"
 unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY
-plan 13
+plan 19
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
@@ -96,6 +96,38 @@ umount "$T_TMP/bundle1/rootfs"
 expect_exit "an existing config.json is refused, nothing mounted" 1 \
 	IP -w "$W" "127.0.0.1:$PORT/test/img:v1" "$T_TMP/bundle1"
 mountpoint -q "$T_TMP/bundle1/rootfs" && umount "$T_TMP/bundle1/rootfs"
+
+# signature policy, evaluated on every pull (cache hits included, unlike upstream)
+printf '{"default":[{"type":"reject"}],"transports":{"docker":{}}}' >"$T_TMP/reject.json"
+expect_exit "policy reject refuses the image, even when it is in the store" 1 \
+	IP --policy "$T_TMP/reject.json" -w "$W" "127.0.0.1:$PORT/test/img:v1"
+cp "$T_TMP/err" "$T_TMP/reject.err"
+check "... naming the rule" grep -q "reject" "$T_TMP/reject.err"
+printf '{"default":[{"type":"insecureAcceptAnything"}],"transports":{"docker":{}}}' >"$T_TMP/accept.json"
+expect_exit "insecureAcceptAnything accepts it" 0 IP --policy "$T_TMP/accept.json" -w "$W" "127.0.0.1:$PORT/test/img:v1"
+export GNUPGHOME=$T_TMP/gnupg
+mkdir -m 700 "$GNUPGHOME"
+if gpg --batch --passphrase '' --quick-gen-key "cocobox test <t@example.org>" rsa2048 sign never >/dev/null 2>&1; then
+	FPR=$(gpg --list-keys --with-colons | awk -F: '/^fpr/{print $10; exit}')
+	gpg --export "$FPR" >"$T_TMP/pub.gpg"
+	mkdir -p "$T_TMP/rd"
+	printf 'default-docker:\n  lookaside-staging: file://%s/sl\n  lookaside: file://%s/sl\n' "$T_TMP" "$T_TMP" >"$T_TMP/rd/default.yaml"
+	skopeo copy -q --registries.d "$T_TMP/rd" --dest-tls-verify=false --sign-by "$FPR" \
+		"oci:$L:img" "docker://127.0.0.1:$PORT/test/signed:v1" >"$T_TMP/sign.log" 2>&1
+	printf '{"default":[{"type":"reject"}],"transports":{"docker":{"127.0.0.1:%s/test":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"%s"}]}}}' \
+		"$PORT" "$T_TMP/pub.gpg" >"$T_TMP/signed.json"
+	expect_exit "signedBy: the skopeo-signed image is accepted" 0 IP --policy "$T_TMP/signed.json" \
+		--sigstore-config "$T_TMP/rd/default.yaml" -w "$T_TMP/w5" "127.0.0.1:$PORT/test/signed:v1"
+	expect_exit "signedBy: the unsigned image is refused" 1 IP --policy "$T_TMP/signed.json" \
+		--sigstore-config "$T_TMP/rd/default.yaml" -w "$T_TMP/w5" "127.0.0.1:$PORT/test/img:v1"
+	check "... and not recorded in the store" python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1] + "/meta_store.json"))
+assert len(m["image_db"]) == 1 and all("signed" in i["reference"] for i in m["image_db"].values()), m["image_db"].keys()
+' "$T_TMP/w5"
+else
+	for i in 1 2 3; do skip "gpg cannot make a key here"; done
+fi
 
 # corrupt the biggest layer blob in the registry's storage
 blob=$(find "$T_TMP/reg" -path '*blobs/sha256/*/data' -size +100k | head -1)

@@ -80,6 +80,19 @@ static int get_resource(struct cdh_image *ci, const char *uri, struct buf *out,
 	return r < 0 ? cdh_error_set(err, r, "resource %s is not text", uri) : 0;
 }
 
+/* keyPath and lookaside URIs the image client does not read itself (kbs://). */
+static int fetch_resource(void *ud, const char *uri, struct buf *out)
+{
+	struct cdh_image *ci = ud;
+	_cleanup_secret_ struct secret *s = NULL;
+	int r;
+
+	if (!startswith(uri, "kbs://") && !startswith(uri, "kbs+"))
+		return -EOPNOTSUPP;
+	r = cdh_kms_get_resource_str(ci->kms, uri, &s);
+	return r < 0 ? r : buf_append(out, s->p, s->n);
+}
+
 static int toml_string(struct buf *b, const char *s)
 {
 	int r = buf_put_u8(b, '"');
@@ -193,6 +206,8 @@ int cdh_image_pull(struct cdh_image *ci, const char *image_url, const char *bund
 	_cleanup_(buf_done) struct buf conf = BUF_INIT(REGISTRIES_CONF_MAX + 1);
 	_cleanup_(buf_done_wipe) struct buf auth = BUF_INIT(RESOURCE_MAX + 1);
 	_cleanup_(buf_done) struct buf why = BUF_INIT(16384);
+	_cleanup_(buf_done) struct buf policy = BUF_INIT(RESOURCE_MAX * 4 + 1);
+	_cleanup_(buf_done) struct buf sigstore = BUF_INIT(RESOURCE_MAX + 1);
 	struct image_pull_config pc = {};
 	struct image_pull_result res;
 	int r;
@@ -219,6 +234,23 @@ int cdh_image_pull(struct cdh_image *ci, const char *image_url, const char *bund
 			return r;
 		pc.auth_file = buf_str(&auth);
 	}
+	/* image_security_policy_uri wins over the inline text, as upstream */
+	if (im->image_security_policy_uri) {
+		r = get_resource(ci, im->image_security_policy_uri, &policy, err);
+		if (r < 0)
+			return r;
+		pc.policy = buf_str(&policy);
+	} else if (im->image_security_policy)
+		pc.policy = im->image_security_policy;
+	if (im->sigstore_config_uri) {
+		r = get_resource(ci, im->sigstore_config_uri, &sigstore, err);
+		if (r < 0)
+			return r;
+		pc.sigstore_config = buf_str(&sigstore);
+	} else if (im->sigstore_config)
+		pc.sigstore_config = im->sigstore_config;
+	pc.fetch = fetch_resource;
+	pc.fetch_userdata = ci;
 	pc.extra_root_certs = (const char *const *) im->extra_root_certificates;
 	pc.http_proxy = im->http_proxy;
 	pc.https_proxy = im->https_proxy;

@@ -50,16 +50,25 @@ static int get_evidence(void *userdata, const ProtobufCMessage *m, ProtobufCMess
 	return 0;
 }
 
-/* No additional attester is built yet (nvidia, sampledevice, tpm-as-secondary come with
- * the attesters): upstream then answers empty bytes. */
-static int get_additional_evidence(_unused_ void *userdata, _unused_ const ProtobufCMessage *m,
+/* upstream: empty bytes without additional attesters, else {"<tee>": evidence, ...} */
+static int get_additional_evidence(void *userdata, const ProtobufCMessage *m,
 				   ProtobufCMessage **ret)
 {
-	AttestationAgent__GetEvidenceResponse *resp = malloc(sizeof(*resp));
+	const AttestationAgent__GetAdditionalEvidenceRequest *req = (const void *) m;
+	struct aa *aa = userdata;
+	_cleanup_(buf_done) struct buf ev = BUF_INIT(TTRPC_MESSAGE_LENGTH_MAX);
+	AttestationAgent__GetEvidenceResponse *resp;
+	int r;
 
+	r = attester_additional_evidence(aa->primary, req->runtimedata.data, req->runtimedata.len,
+					 &ev);
+	if (r < 0)
+		return r;
+	resp = malloc(sizeof(*resp));
 	if (!resp)
 		return -ENOMEM;
 	attestation_agent__get_evidence_response__init(resp);
+	resp->evidence.data = buf_detach(&ev, &resp->evidence.len);
 	*ret = &resp->base;
 	return 0;
 }
@@ -171,15 +180,30 @@ static int get_tee_type(void *userdata, _unused_ const ProtobufCMessage *m, Prot
 	return 0;
 }
 
-static int get_additional_tees(_unused_ void *userdata, _unused_ const ProtobufCMessage *m,
+static int get_additional_tees(void *userdata, _unused_ const ProtobufCMessage *m,
 			       ProtobufCMessage **ret)
 {
-	AttestationAgent__GetAdditionalTeesResponse *resp = malloc(sizeof(*resp));
+	struct aa *aa = userdata;
+	const struct attester_ops *add[4];
+	size_t n = attester_additional(aa->primary, add, ELEMENTSOF(add));
+	AttestationAgent__GetAdditionalTeesResponse *resp = calloc(1, sizeof(*resp));
 
 	if (!resp)
 		return -ENOMEM;
 	attestation_agent__get_additional_tees_response__init(resp);
 	*ret = &resp->base;
+	if (n == 0)
+		return 0;
+	/* The server frees the reply with protobuf_c_message_free_unpacked(). */
+	resp->additional_tees = calloc(n, sizeof(char *));
+	if (!resp->additional_tees)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		resp->additional_tees[i] = strdup(add[i]->name);
+		if (!resp->additional_tees[i])
+			return -ENOMEM;
+		resp->n_additional_tees++;
+	}
 	return 0;
 }
 

@@ -59,3 +59,44 @@ const char *attester_path(const char *path, char out[static PATH_MAX])
 	}
 	return out;
 }
+
+size_t attester_additional(const struct attester_ops *primary, const struct attester_ops **out,
+			   size_t max)
+{
+	size_t n = 0;
+
+	if (n < max && attester_sample_device.detect())
+		out[n++] = &attester_sample_device;
+#if ENABLE_TPM && !ENABLE_TDX && !ENABLE_AZ_SNP_VTPM && !ENABLE_AZ_TDX_VTPM
+	if (n < max && primary != &attester_tpm && attester_tpm.detect()) {
+		log_warning(
+		    "The TPM device was detected as an additional device, but please "
+		    "note that it is not bound to the TEE, so there may be security risks.");
+		out[n++] = &attester_tpm;
+	}
+#else
+	(void) primary;
+#endif
+	return n;
+}
+
+int attester_additional_evidence(const struct attester_ops *primary, const uint8_t *report_data,
+				 size_t n, struct buf *out)
+{
+	const struct attester_ops *add[4];
+	size_t k = attester_additional(primary, add, ELEMENTSOF(add));
+	size_t start = out->len;
+	int r = 0;
+
+	/* serde_json::to_vec of a map of Tee to evidence; device names are fixed ASCII */
+	for (size_t i = 0; r >= 0 && i < k; i++) {
+		r = buf_appendf(out, "%s\"%s\":", i ? "," : "{", add[i]->name);
+		if (r >= 0)
+			r = add[i]->evidence(report_data, n, out);
+	}
+	if (r >= 0 && k > 0)
+		r = buf_put_u8(out, '}');
+	if (r < 0)
+		buf_truncate(out, start);
+	return r;
+}

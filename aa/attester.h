@@ -51,7 +51,20 @@ const struct attester_ops *attester_find(const char *name);
  * result does not fit (errno ENAMETOOLONG). */
 const char *attester_path(const char *path, char out[static PATH_MAX]);
 
+/* The additional device attesters present, in upstream's order (detect_attestable_devices:
+ * sampledevice; tpm as a secondary only in builds without tdx and Azure attesters, when
+ * the primary is not tpm). Fills out (at most max) and returns how many. */
+size_t attester_additional(const struct attester_ops *primary, const struct attester_ops **out,
+			   size_t max);
+
+/* GetAdditionalEvidence: the JSON object {"<tee>": <evidence>, ...} of every additional
+ * attester for report_data, appended to out; nothing when there is none (upstream's
+ * empty bytes). */
+int attester_additional_evidence(const struct attester_ops *primary, const uint8_t *report_data,
+				 size_t n, struct buf *out);
+
 extern const struct attester_ops attester_sample;
+extern const struct attester_ops attester_sample_device;
 extern const struct attester_ops attester_snp;
 extern const struct attester_ops attester_tdx;
 extern const struct attester_ops attester_cca;

@@ -47,12 +47,14 @@ int aa_token_kbs_report_data(json_object *tee_pubkey, const char *nonce, const c
 
 	if (!o)
 		return -ENOMEM;
-	/* The key order here is irrelevant: JCS sorts. "additional-evidence" is always there,
-	 * a JSON string (possibly empty), as rcar_client.rs get_composite_evidence() does. */
+	/* The key order here is irrelevant: JCS sorts. For the primary attester
+	 * "additional-evidence" is always there, a JSON string (possibly empty), as
+	 * rcar_client.rs get_composite_evidence() does; the devices' digest (additional
+	 * NULL) covers only nonce and tee-pubkey. */
 	if (json_object_object_add(o, "tee-pubkey", json_object_get(tee_pubkey)) < 0 ||
 	    json_object_object_add(o, "nonce", json_object_new_string(nonce)) < 0 ||
-	    json_object_object_add(o, "additional-evidence", json_object_new_string(additional)) <
-		0)
+	    (additional && json_object_object_add(o, "additional-evidence",
+						  json_object_new_string(additional)) < 0))
 		return -ENOMEM;
 	r = jcs_append(o, &b);
 	if (r < 0)
@@ -198,12 +200,13 @@ static int build_request(const char *tee, json_object **ret)
 /* The Attestation body. The evidence text goes in verbatim (it was checked to be JSON):
  * a parse and re-serialisation could change how numbers or escapes are written. */
 static int build_attestation(const struct rcar *s, const char *nonce, const struct buf *evidence,
-			     struct buf *out)
+			     const char *additional, struct buf *out)
 {
+	_cleanup_(json_object_putp) json_object *add = json_object_new_string(additional);
 	_cleanup_(json_object_putp) json_object *init = NULL, *rd = json_object_new_object();
 	int r;
 
-	if (!rd)
+	if (!rd || !add)
 		return -ENOMEM;
 	if (s->initdata) {
 		init = json_object_new_object();
@@ -227,9 +230,13 @@ static int build_attestation(const struct rcar *s, const char *nonce, const stru
 		r = buf_append_str(out, ",\"tee-evidence\":{\"primary_evidence\":");
 	if (r >= 0)
 		r = buf_append(out, evidence->data, evidence->len);
-	/* No additional attesters yet: the empty string, as upstream without devices. */
+	/* The devices' evidence map as a JSON string; "" without devices, as upstream. */
 	if (r >= 0)
-		r = buf_append_str(out, ",\"additional_evidence\":\"\"}}");
+		r = buf_append_str(out, ",\"additional_evidence\":");
+	if (r >= 0)
+		r = json_append(add, out);
+	if (r >= 0)
+		r = buf_append_str(out, "}}");
 	return r;
 }
 
@@ -241,6 +248,7 @@ static int rcar_handshake(struct rcar *s, char **ret_token, struct aa_token_erro
 						*answer = NULL;
 	_cleanup_(buf_done) struct buf body = BUF_INIT(2 * JSON_DEFAULT_MAX_SIZE);
 	_cleanup_(buf_done) struct buf evidence = BUF_INIT(JSON_DEFAULT_MAX_SIZE);
+	_cleanup_(buf_done) struct buf additional = BUF_INIT(JSON_DEFAULT_MAX_SIZE);
 	uint8_t digest[DIGEST_MAX_SIZE];
 	json_object *extra;
 	const char *nonce, *token, *reason = NULL;
@@ -277,7 +285,20 @@ static int rcar_handshake(struct rcar *s, char **ret_token, struct aa_token_erro
 		return aa_token_fail(err, -EOPNOTSUPP,
 				     "Tee::Se requires se-attester feature to be enabled");
 
-	r = aa_token_kbs_report_data(s->tee_pubkey, nonce, "", alg, NULL, digest);
+	/* Devices first: their evidence binds H(JCS({nonce, tee-pubkey})) and goes into the
+	 * primary's report data as the "additional-evidence" string. */
+	if (attester_additional(s->primary, (const struct attester_ops *[1]){}, 1) > 0) {
+		r = aa_token_kbs_report_data(s->tee_pubkey, nonce, NULL, alg, NULL, digest);
+		if (r >= 0)
+			r = attester_additional_evidence(s->primary, digest, digest_size(alg),
+							 &additional);
+		if (r >= 0)
+			r = buf_put_u8(&additional, 0);
+		if (r < 0)
+			return aa_token_fail(err, r, "get additional evidence failed: %s",
+					     strerror(-r));
+	}
+	r = aa_token_kbs_report_data(s->tee_pubkey, nonce, buf_str(&additional), alg, NULL, digest);
 	if (r < 0)
 		return aa_token_fail(err, r, "cannot compute the runtime data digest");
 	r = s->primary->evidence(digest, digest_size(alg), &evidence);
@@ -291,7 +312,7 @@ static int rcar_handshake(struct rcar *s, char **ret_token, struct aa_token_erro
 				     s->primary->name);
 
 	buf_reset(&body);
-	r = build_attestation(s, nonce, &evidence, &body);
+	r = build_attestation(s, nonce, &evidence, buf_str(&additional), &body);
 	if (r < 0)
 		return r;
 	r = post(s, "attest", &body, &resp);

@@ -127,31 +127,51 @@ int bundle_resolve_user(int rootfd, const char *user, uint32_t *ret_uid, uint32_
 	return 0;
 }
 
-static json_object *strv(const char *const *v)
+/* json-c asserts on a NULL container: these drop the member and note the failure
+ * instead, so an allocation failure anywhere ends in -ENOMEM, not an abort. */
+static void add(json_object *o, const char *k, json_object *v, bool *ok)
+{
+	if (!o || !v || json_object_object_add(o, k, v) < 0) {
+		json_object_put(v);
+		*ok = false;
+	}
+}
+
+static void push(json_object *a, json_object *v, bool *ok)
+{
+	if (!a || !v || json_object_array_add(a, v) < 0) {
+		json_object_put(v);
+		*ok = false;
+	}
+}
+
+static json_object *strv(const char *const *v, bool *ok)
 {
 	json_object *a = json_object_new_array();
 
-	for (; a && *v; v++)
-		json_object_array_add(a, json_object_new_string(*v));
+	for (; *v; v++)
+		push(a, json_object_new_string(*v), ok);
+	if (!a)
+		*ok = false;
 	return a;
 }
 
 static json_object *mount_json(const char *dest, const char *type, const char *source,
-			       const char *const *options)
+			       const char *const *options, bool *ok)
 {
 	json_object *m = json_object_new_object();
 
-	json_object_object_add(m, "destination", json_object_new_string(dest));
-	json_object_object_add(m, "type", json_object_new_string(type));
+	add(m, "destination", json_object_new_string(dest), ok);
+	add(m, "type", json_object_new_string(type), ok);
 	if (source)
-		json_object_object_add(m, "source", json_object_new_string(source));
+		add(m, "source", json_object_new_string(source), ok);
 	if (options)
-		json_object_object_add(m, "options", strv(options));
+		add(m, "options", strv(options, ok), ok);
 	return m;
 }
 
 /* oci-spec get_default_mounts() */
-static void add_default_mounts(json_object *mounts)
+static void add_default_mounts(json_object *mounts, bool *ok)
 {
 	static const struct {
 		const char *dest, *type, *source;
@@ -179,11 +199,13 @@ static void add_default_mounts(json_object *mounts)
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(d); i++)
-		json_object_array_add(mounts, mount_json(d[i].dest, d[i].type, d[i].source,
-							 d[i].options[0] ? d[i].options : NULL));
+		push(mounts,
+		     mount_json(d[i].dest, d[i].type, d[i].source,
+				d[i].options[0] ? d[i].options : NULL, ok),
+		     ok);
 }
 
-static json_object *linux_default(void)
+static json_object *linux_default(bool *ok)
 {
 	static const char *const ns[] = { "pid", "network", "ipc", "uts", "mount", "cgroup" };
 	static const char *const masked[] = { "/proc/acpi",
@@ -203,17 +225,17 @@ static json_object *linux_default(void)
 	json_object *l = json_object_new_object(), *res = json_object_new_object();
 	json_object *a = json_object_new_array();
 
-	json_object_object_add(res, "devices", json_object_new_array());
-	json_object_object_add(l, "resources", res);
+	add(res, "devices", json_object_new_array(), ok);
+	add(l, "resources", res, ok);
 	for (size_t i = 0; i < ELEMENTSOF(ns); i++) {
 		json_object *n = json_object_new_object();
 
-		json_object_object_add(n, "type", json_object_new_string(ns[i]));
-		json_object_array_add(a, n);
+		add(n, "type", json_object_new_string(ns[i]), ok);
+		push(a, n, ok);
 	}
-	json_object_object_add(l, "namespaces", a);
-	json_object_object_add(l, "maskedPaths", strv(masked));
-	json_object_object_add(l, "readonlyPaths", strv(ro));
+	add(l, "namespaces", a, ok);
+	add(l, "maskedPaths", strv(masked, ok), ok);
+	add(l, "readonlyPaths", strv(ro, ok), ok);
 	return l;
 }
 
@@ -264,85 +286,78 @@ int bundle_runtime_config(json_object *image_config, uint32_t uid, uint32_t gid,
 	json_object *config = NULL, *v, *labels = NULL;
 	const char *cwd, *s;
 
-	if (!spec || !process || !user || !capsobj || !rl || !rls || !root || !mounts || !ann ||
-	    !args) {
-		json_object_put(spec), json_object_put(process), json_object_put(user);
-		json_object_put(capsobj), json_object_put(rl), json_object_put(rls);
-		json_object_put(root), json_object_put(mounts), json_object_put(ann);
-		json_object_put(args);
-		return -ENOMEM;
-	}
+	bool ok = true;
+
 	(void) json_get_object(image_config, "config", &config);
 
-	json_object_object_add(spec, "ociVersion", json_object_new_string("1.0.2-dev"));
+	add(spec, "ociVersion", json_object_new_string("1.0.2-dev"), &ok);
 
 	/* process: Process::default() with the image's cwd, env and args */
-	json_object_object_add(process, "terminal", json_object_new_boolean(false));
-	json_object_object_add(user, "uid", json_object_new_int64(uid));
-	json_object_object_add(user, "gid", json_object_new_int64(gid));
-	json_object_object_add(process, "user", user);
+	add(process, "terminal", json_object_new_boolean(false), &ok);
+	add(user, "uid", json_object_new_int64(uid), &ok);
+	add(user, "gid", json_object_new_int64(gid), &ok);
+	add(process, "user", user, &ok);
 	if ((v = string_list(config, "Entrypoint")))
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			json_object_array_add(args,
-					      json_object_get(json_object_array_get_idx(v, i)));
+			push(args, json_object_get(json_object_array_get_idx(v, i)), &ok);
 	if ((v = string_list(config, "Cmd")))
 		for (size_t i = 0; i < json_object_array_length(v); i++)
-			json_object_array_add(args,
-					      json_object_get(json_object_array_get_idx(v, i)));
-	if (json_object_array_length(args) == 0)
-		json_object_array_add(args, json_object_new_string("sh"));
-	json_object_object_add(process, "args", args);
+			push(args, json_object_get(json_object_array_get_idx(v, i)), &ok);
+	if (args && json_object_array_length(args) == 0)
+		push(args, json_object_new_string("sh"), &ok);
+	add(process, "args", args, &ok);
 	if ((v = string_list(config, "Env")))
-		json_object_object_add(process, "env", json_object_get(v));
+		add(process, "env", json_object_get(v), &ok);
 	else
-		json_object_object_add(
-		    process, "env",
-		    strv((const char *const[]){
-			"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-			"TERM=xterm", NULL }));
+		add(process, "env",
+		    strv(
+			(const char *const[]){
+			    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			    "TERM=xterm", NULL },
+			&ok),
+		    &ok);
 	cwd = string_member(config, "WorkingDir");
-	json_object_object_add(process, "cwd", json_object_new_string(cwd && *cwd ? cwd : "/"));
+	add(process, "cwd", json_object_new_string(cwd && *cwd ? cwd : "/"), &ok);
 	for (size_t i = 0; i < ELEMENTSOF(cap_sets); i++)
-		json_object_object_add(capsobj, cap_sets[i], strv(caps));
-	json_object_object_add(process, "capabilities", capsobj);
-	json_object_object_add(rl, "type", json_object_new_string("RLIMIT_NOFILE"));
-	json_object_object_add(rl, "hard", json_object_new_int64(1024));
-	json_object_object_add(rl, "soft", json_object_new_int64(1024));
-	json_object_array_add(rls, rl);
-	json_object_object_add(process, "rlimits", rls);
-	json_object_object_add(process, "noNewPrivileges", json_object_new_boolean(true));
-	json_object_object_add(spec, "process", process);
+		add(capsobj, cap_sets[i], strv(caps, &ok), &ok);
+	add(process, "capabilities", capsobj, &ok);
+	add(rl, "type", json_object_new_string("RLIMIT_NOFILE"), &ok);
+	add(rl, "hard", json_object_new_int64(1024), &ok);
+	add(rl, "soft", json_object_new_int64(1024), &ok);
+	push(rls, rl, &ok);
+	add(process, "rlimits", rls, &ok);
+	add(process, "noNewPrivileges", json_object_new_boolean(true), &ok);
+	add(spec, "process", process, &ok);
 
-	json_object_object_add(root, "path", json_object_new_string("rootfs"));
-	json_object_object_add(root, "readonly", json_object_new_boolean(true));
-	json_object_object_add(spec, "root", root);
-	json_object_object_add(spec, "hostname", json_object_new_string("image-rs"));
+	add(root, "path", json_object_new_string("rootfs"), &ok);
+	add(root, "readonly", json_object_new_boolean(true), &ok);
+	add(spec, "root", root, &ok);
+	add(spec, "hostname", json_object_new_string("image-rs"), &ok);
 
 	/* each Volume a tmpfs, before the default mounts (upstream's order) */
 	if (config && json_object_object_get_ex(config, "Volumes", &v) &&
 	    json_object_is_type(v, json_type_object)) {
 		json_object_object_foreach (v, dest, unused) {
 			(void) unused;
-			json_object_array_add(mounts, mount_json(dest, "tmpfs", NULL, tmpfs_opts));
+			push(mounts, mount_json(dest, "tmpfs", NULL, tmpfs_opts, &ok), &ok);
 		}
 	}
-	add_default_mounts(mounts);
-	json_object_object_add(spec, "mounts", mounts);
+	add_default_mounts(mounts, &ok);
+	add(spec, "mounts", mounts, &ok);
 
 	/* annotations: Labels, then what the labels do not already say */
 	if (config && json_object_object_get_ex(config, "Labels", &labels) &&
 	    json_object_is_type(labels, json_type_object)) {
 		json_object_object_foreach (labels, k, lv) {
 			if (json_object_is_type(lv, json_type_string))
-				json_object_object_add(ann, k, json_object_get(lv));
+				add(ann, k, json_object_get(lv), &ok);
 		}
 	} else
 		labels = NULL;
 #define UNLABELLED(a) (!labels || !json_object_object_get_ex(labels, (a), NULL))
 	if (UNLABELLED("org.opencontainers.image.stopSignal") &&
 	    (s = string_member(config, "StopSignal")))
-		json_object_object_add(ann, "org.opencontainers.image.stopSignal",
-				       json_object_new_string(s));
+		add(ann, "org.opencontainers.image.stopSignal", json_object_new_string(s), &ok);
 	if (config && json_object_object_get_ex(config, "ExposedPorts", &v) &&
 	    json_object_is_type(v, json_type_object) && json_object_object_length(v) > 0) {
 		_cleanup_(buf_done) struct buf ports = BUF_INIT(1 << 16);
@@ -351,22 +366,26 @@ int bundle_runtime_config(json_object *image_config, uint32_t uid, uint32_t gid,
 			(void) unused2;
 			(void) buf_appendf(&ports, "%s%s", ports.len ? "," : "", port);
 		}
-		json_object_object_add(ann, "org.opencontainers.image.exposedPorts",
-				       json_object_new_string(buf_str(&ports)));
+		add(ann, "org.opencontainers.image.exposedPorts",
+		    json_object_new_string(buf_str(&ports)), &ok);
 	}
 	for (size_t i = 0; i < ELEMENTSOF(from_config); i++)
 		if (UNLABELLED(from_config[i].annotation) &&
 		    (s = string_member(image_config, from_config[i].key)))
-			json_object_object_add(ann, from_config[i].annotation,
-					       json_object_new_string(s));
+			add(ann, from_config[i].annotation, json_object_new_string(s), &ok);
 	if (UNLABELLED("org.opencontainers.image.os.features") &&
 	    json_object_object_get_ex(image_config, "os.features", &v))
-		json_object_object_add(ann, "org.opencontainers.image.os.features",
-				       json_object_new_string(json_object_to_json_string_ext(
-					   v, JSON_C_TO_STRING_PLAIN)));
+		add(ann, "org.opencontainers.image.os.features",
+		    json_object_new_string(
+			json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN)),
+		    &ok);
 #undef UNLABELLED
-	json_object_object_add(spec, "annotations", ann);
-	json_object_object_add(spec, "linux", linux_default());
+	add(spec, "annotations", ann, &ok);
+	add(spec, "linux", linux_default(&ok), &ok);
+	if (!ok || !json_object_is_type(spec, json_type_object)) {
+		json_object_put(spec);
+		return -ENOMEM;
+	}
 	*ret = spec;
 	return 0;
 }

@@ -16,7 +16,7 @@ QUOTE=$VECTORS/tdx/tdx_quote_4.dat
 command -v curl >/dev/null || skip_all "curl missing"
 unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY AA_KBC_PARAMS
 
-plan 19
+plan 22
 
 R=$T_TMP/repo
 mkdir -p "$R/default/key"
@@ -58,6 +58,16 @@ check "... and the TEE key as PEM" json_has "$T_TMP/token.json" tee_keypair 'BEG
 
 check "the KBS verified the sample evidence once" test "$(stat 'd["attest_ok"]')" = 1
 expect_exit "GetToken(coco_as) unconfigured fails" 1 tool token coco_as
+stop_aa
+
+# --- an additional device (upstream's sampledevice, ENABLE_SAMPLE_DEVICE)
+ENABLE_SAMPLE_DEVICE=1 AA_KBC_PARAMS="cc_kbc::$K" aa device
+expect_output "GetAdditionalTees names sampledevice" "$(printf 'sample\nadditional: sampledevice')" tool tee
+expect_output "GetAdditionalEvidence is the devices' map" \
+	'{"sampledevice":{"report_data":"aGk=","svn":"2"}}' tool additional-evidence hi
+tool token kbs >"$T_TMP/token-dev.json" 2>/dev/null
+check "GetToken(kbs) carries the device evidence, which the KBS checked" sh -c \
+	"grep -q '\"token\"' '$T_TMP/token-dev.json' && curl -s '$K/test/stats' | grep -q '\"last_additional\": \[\"sampledevice\"\]'"
 stop_aa
 unset AA_KBC_PARAMS
 

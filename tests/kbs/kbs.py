@@ -445,6 +445,18 @@ class Kbs:
         self.stats['last_init_data'] = init_claim
         self.stats['last_tee'] = s['tee']
         claims = self.verify_evidence(s['tee'], primary, expected)
+        # trustee backend.rs: each additional device binds H(JCS({nonce, tee-pubkey}))
+        if additional:
+            try:
+                devices = json.loads(additional)
+                assert isinstance(devices, dict)
+            except (ValueError, AssertionError):
+                raise attest_failed('additional evidence is not a JSON object', self)
+            device_digest = HASHES[alg](jcs({'tee-pubkey': pub, 'nonce': nonce}).encode()).digest()
+            claims = {'primary': claims, 'additional': {
+                tee: self.verify_evidence(tee if tee != 'sampledevice' else 'sample', ev, device_digest)
+                for tee, ev in devices.items()}}
+            self.stats['last_additional'] = sorted(devices)
         now = int(time.time())
         token = self.signer.sign({
             'iss': 'cocobox-test-kbs', 'iat': now, 'nbf': now,

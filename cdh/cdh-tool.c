@@ -8,11 +8,15 @@
 
 #include "cdh/secret.h"
 #include "common/applet.h"
+#include "common/b64.h"
 #include "common/crypto.h"
 #include "common/fs.h"
 #include "common/jose.h"
 #include "common/json-util.h"
 #include "common/log.h"
+#include "common/proto/api.pb-c.h"
+#include "common/proto/keyprovider.pb-c.h"
+#include "common/ttrpc-client.h"
 
 #define CDH_DEFAULT_SOCK "unix:///run/confidential-containers/cdh.sock"
 
@@ -331,16 +335,252 @@ static int seal(int argc, char **argv)
 	return 0;
 }
 
+/* ---- the CDH clients: upstream prints results base64 (standard) and exits 1 on an
+ * error (a panic there), with the CDH's status text here ---- */
+
+#define FILE_MAX (4u << 20)
+
+/* One option of a subcommand ("-x/--name VALUE"); -EINVAL when missing. */
+static int sub_arg(int argc, char **argv, char sname, const char *lname, const char **ret)
+{
+	const struct option options[] = { { lname, required_argument, NULL, sname }, {} };
+	char shortopts[3] = { sname, ':', 0 };
+	int c;
+
+	*ret = NULL;
+	optind = 0;
+	opterr = 1;
+	while ((c = getopt_long(argc, argv, shortopts, options, NULL)) >= 0) {
+		if (c != sname)
+			return -EINVAL;
+		*ret = optarg;
+	}
+	if (!*ret)
+		return log_error_errno(-EINVAL, "%s needs --%s.", argv[0], lname);
+	return 0;
+}
+
+static int cdh_call(const struct cdh_tool_args *a, const char *service, const char *method,
+		    const ProtobufCMessage *req, const ProtobufCMessageDescriptor *desc,
+		    ProtobufCMessage **ret)
+{
+	_cleanup_(ttrpc_client_freep) struct ttrpc_client *c = NULL;
+	_cleanup_(ttrpc_status_done) struct ttrpc_status st = TTRPC_STATUS_INIT;
+	int r;
+
+	r = ttrpc_client_connect(a->sock, &c);
+	if (r < 0)
+		return log_error_errno(r, "Cannot connect to the CDH at %s: %m", a->sock);
+	r = ttrpc_client_call(c, service, method, req, desc,
+			      (uint64_t) (a->timeout_s > 0 ? a->timeout_s : 50) * 1000000u, ret,
+			      &st);
+	if (r == -EREMOTEIO)
+		return log_error_errno(r, "%s: %s", method, st.message ?: "failed");
+	if (r < 0)
+		return log_error_errno(r, "%s: %m", method);
+	return 0;
+}
+
+static int print_b64(const ProtobufCBinaryData *d)
+{
+	_cleanup_(buf_done_wipe) struct buf b = BUF_INIT(BUF_UNLIMITED);
+	int r = b64_encode(B64_STD, d->data, d->len, &b);
+
+	if (r < 0)
+		return log_oom();
+	return printf("%s\n", buf_str(&b)) < 0 ? -EIO : 0;
+}
+
+static int read_input(const char *path, struct buf *b)
+{
+	int r = fs_read_file(AT_FDCWD, path, b);
+
+	return r < 0 ? log_error_errno(r, "Cannot read '%s': %m", path) : 0;
+}
+
+static int cmd_unseal(const struct cdh_tool_args *a, int argc, char **argv)
+{
+	Api__UnsealSecretInput req = API__UNSEAL_SECRET_INPUT__INIT;
+	Api__UnsealSecretOutput *resp = NULL;
+	_cleanup_(buf_done) struct buf in = BUF_INIT(FILE_MAX);
+	const char *path;
+	int r;
+
+	r = sub_arg(argc, argv, 's', "secret-path", &path);
+	if (r >= 0)
+		r = read_input(path, &in);
+	if (r < 0)
+		return r;
+	req.secret = (ProtobufCBinaryData){ .len = in.len, .data = in.data };
+	r = cdh_call(a, "api.SealedSecretService", "UnsealSecret", &req.base,
+		     &api__unseal_secret_output__descriptor, (ProtobufCMessage **) &resp);
+	if (r < 0)
+		return r;
+	r = print_b64(&resp->plaintext);
+	explicit_bzero(resp->plaintext.data, resp->plaintext.len);
+	api__unseal_secret_output__free_unpacked(resp, NULL);
+	return r;
+}
+
+static int cmd_unwrap(const struct cdh_tool_args *a, int argc, char **argv)
+{
+	Keyprovider__KeyProviderKeyWrapProtocolInput req =
+	    KEYPROVIDER__KEY_PROVIDER_KEY_WRAP_PROTOCOL_INPUT__INIT;
+	Keyprovider__KeyProviderKeyWrapProtocolOutput *resp = NULL;
+	_cleanup_(buf_done) struct buf in = BUF_INIT(FILE_MAX);
+	const char *path;
+	int r;
+
+	r = sub_arg(argc, argv, 'a', "annotation-path", &path);
+	if (r >= 0)
+		r = read_input(path, &in);
+	if (r < 0)
+		return r;
+	req.keyproviderkeywrapprotocolinput = (ProtobufCBinaryData){ .len = in.len,
+								     .data = in.data };
+	r = cdh_call(a, "keyprovider.KeyProviderService", "UnWrapKey", &req.base,
+		     &keyprovider__key_provider_key_wrap_protocol_output__descriptor,
+		     (ProtobufCMessage **) &resp);
+	if (r < 0)
+		return r;
+	r = print_b64(&resp->keyproviderkeywrapprotocoloutput);
+	explicit_bzero(resp->keyproviderkeywrapprotocoloutput.data,
+		       resp->keyproviderkeywrapprotocoloutput.len);
+	keyprovider__key_provider_key_wrap_protocol_output__free_unpacked(resp, NULL);
+	return r;
+}
+
+static int cmd_get_resource(const struct cdh_tool_args *a, int argc, char **argv)
+{
+	Api__GetResourceRequest req = API__GET_RESOURCE_REQUEST__INIT;
+	Api__GetResourceResponse *resp = NULL;
+	const char *uri;
+	int r;
+
+	r = sub_arg(argc, argv, 'r', "resource-uri", &uri);
+	if (r < 0)
+		return r;
+	req.resourcepath = (char *) uri;
+	r = cdh_call(a, "api.GetResourceService", "GetResource", &req.base,
+		     &api__get_resource_response__descriptor, (ProtobufCMessage **) &resp);
+	if (r < 0)
+		return r;
+	r = print_b64(&resp->resource);
+	explicit_bzero(resp->resource.data, resp->resource.len);
+	api__get_resource_response__free_unpacked(resp, NULL);
+	return r;
+}
+
+/* Storage: {"volume_type","options":{string:string},"flags":[string],"mount_point"} */
+static int cmd_secure_mount(const struct cdh_tool_args *a, int argc, char **argv)
+{
+	Api__SecureMountRequest req = API__SECURE_MOUNT_REQUEST__INIT;
+	_cleanup_(buf_done) struct buf in = BUF_INIT(FILE_MAX);
+	_cleanup_(json_object_putp) json_object *o = NULL;
+	_cleanup_free_ Api__SecureMountRequest__OptionsEntry *entries = NULL;
+	_cleanup_free_ Api__SecureMountRequest__OptionsEntry **eptrs = NULL;
+	_cleanup_free_ char **flags = NULL;
+	json_object *opts = NULL, *fl = NULL;
+	ProtobufCMessage *resp = NULL;
+	const char *path, *why = NULL;
+	size_t n = 0;
+	int r;
+
+	r = sub_arg(argc, argv, 's', "storage-path", &path);
+	if (r >= 0)
+		r = read_input(path, &in);
+	if (r < 0)
+		return r;
+	r = json_parse((const char *) in.data, in.len, FILE_MAX, 8, &o, &why);
+	if (r >= 0 &&
+	    (!o || json_get_string(o, "volume_type", (const char **) &req.volume_type) < 0 ||
+	     json_get_string(o, "mount_point", (const char **) &req.mount_point) < 0 ||
+	     json_get_object(o, "options", &opts) < 0 || json_get_array(o, "flags", &fl) < 0))
+		r = -EBADMSG, why = "volume_type, options, flags and mount_point are required";
+	if (r < 0)
+		return log_error_errno(r, "'%s' is not a Storage: %s", path, why ?: strerror(-r));
+	entries = calloc(json_object_object_length(opts) + 1, sizeof(*entries));
+	eptrs = calloc(json_object_object_length(opts) + 1, sizeof(*eptrs));
+	flags = calloc(json_object_array_length(fl) + 1, sizeof(*flags));
+	if (!entries || !eptrs || !flags)
+		return log_oom();
+	json_object_object_foreach (opts, k, v) {
+		api__secure_mount_request__options_entry__init(&entries[n]);
+		entries[n].key = k;
+		if (json_as_string(v, (const char **) &entries[n].value) < 0)
+			return log_error_errno(-EBADMSG, "'%s': option %s is not a string.", path,
+					       k);
+		eptrs[n] = &entries[n];
+		n++;
+	}
+	req.options = eptrs;
+	req.n_options = n;
+	for (size_t i = 0; i < json_object_array_length(fl); i++)
+		if (json_as_string(json_object_array_get_idx(fl, i), (const char **) &flags[i]) < 0)
+			return log_error_errno(-EBADMSG, "'%s': flags must be strings.", path);
+	req.flags = flags;
+	req.n_flags = json_object_array_length(fl);
+	r = cdh_call(a, "api.SecureMountService", "SecureMount", &req.base,
+		     &api__secure_mount_response__descriptor, &resp);
+	if (r < 0)
+		return r;
+	protobuf_c_message_free_unpacked(resp, NULL);
+	printf("mount succeeded!\n");
+	return 0;
+}
+
+static int cmd_pull_image(const struct cdh_tool_args *a, int argc, char **argv)
+{
+	static const struct option options[] = { { "image-url", required_argument, NULL, 'i' },
+						 { "bundle-path", required_argument, NULL, 'b' },
+						 {} };
+	Api__ImagePullRequest req = API__IMAGE_PULL_REQUEST__INIT;
+	Api__ImagePullResponse *resp = NULL;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "i:b:", options, NULL)) >= 0)
+		if (c == 'i')
+			req.image_url = optarg;
+		else if (c == 'b')
+			req.bundle_path = optarg;
+		else
+			return -EINVAL;
+	if (!req.image_url || !req.bundle_path)
+		return log_error_errno(-EINVAL, "pull-image needs --image-url and --bundle-path.");
+	r = cdh_call(a, "api.ImagePullService", "PullImage", &req.base,
+		     &api__image_pull_response__descriptor, (ProtobufCMessage **) &resp);
+	if (r < 0)
+		return r;
+	printf("Image pulled: %s\n", resp->manifest_digest);
+	api__image_pull_response__free_unpacked(resp, NULL);
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
 	struct cdh_tool_args args;
+	const char *cmd;
 	int r = parse_argv(argc, argv, &args);
 
 	if (r <= 0)
 		return r;
-	if (streq(argv[optind], "seal"))
-		return seal(argc - optind, argv + optind);
-	return log_error_errno(-EOPNOTSUPP, "cdh-tool: not built yet.");
+	argc -= optind;
+	argv += optind;
+	cmd = argv[0];
+	if (streq(cmd, "seal"))
+		return seal(argc, argv);
+	if (streq(cmd, "unseal-secret"))
+		return cmd_unseal(&args, argc, argv);
+	if (streq(cmd, "unwrap-key"))
+		return cmd_unwrap(&args, argc, argv);
+	if (streq(cmd, "get-resource"))
+		return cmd_get_resource(&args, argc, argv);
+	if (streq(cmd, "secure-mount"))
+		return cmd_secure_mount(&args, argc, argv);
+	if (streq(cmd, "pull-image"))
+		return cmd_pull_image(&args, argc, argv);
+	return log_error_errno(-EINVAL, "Unknown command '%s' (try --help).", cmd);
 }
 
 int cdh_tool_main(int argc, char **argv)

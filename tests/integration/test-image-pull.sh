@@ -13,7 +13,7 @@ for c in docker-registry:docker-registry umoci:umoci skopeo:skopeo python3:pytho
 done
 [ "$(id -u)" = 0 ] || skip_all "needs root (owners in the unpacked layers)"
 unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY
-plan 19
+plan 22
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
@@ -128,6 +128,36 @@ assert len(m["image_db"]) == 1 and all("signed" in i["reference"] for i in m["im
 else
 	for i in 1 2 3; do skip "gpg cannot make a key here"; done
 fi
+
+# PullImage through the CDH, as the Kata agent asks for it, with the AA measuring the pull
+AA=$T_TMP/aa.sock
+CDH=$T_TMP/cdh.sock
+start_daemon aa "$COCOBOX" attestation-agent -a "unix://$AA"
+wait_socket "$AA"
+cat >"$T_TMP/cdh.toml" <<EOF2
+socket = "unix://$CDH"
+[aa]
+aa_socket = "unix://$AA"
+[kbc]
+name = "offline_fs_kbc"
+[image]
+work_dir = "$T_TMP/cdh-image"
+[image.registry_config]
+[[image.registry_config.registry]]
+location = "127.0.0.1:$PORT"
+insecure = true
+EOF2
+CDH_RUN_DIR=$T_TMP/cdh-run start_daemon cdh "$COCOBOX" confidential-data-hub -c "$T_TMP/cdh.toml"
+wait_socket "$CDH"
+mkdir -p "$T_TMP/bundle2"
+expect_output "cdh-tool pull-image: the manifest digest" \
+	"Image pulled: $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["image_db"].popitem()[1]["digest"])' "$W/meta_store.json")" \
+	"$COCOBOX" cdh-tool -s "unix://$CDH" pull-image -i "127.0.0.1:$PORT/test/img:v1" -b "$T_TMP/bundle2"
+check "the bundle's rootfs is mounted, config.json written" sh -c \
+	"mountpoint -q '$T_TMP/bundle2/rootfs' && test -s '$T_TMP/bundle2/config.json' && test \"\$(cat '$T_TMP/bundle2/rootfs/etc/motd')\" = second"
+umount "$T_TMP/bundle2/rootfs" 2>/dev/null
+check "the CDH asked the AA to measure the pull (event log off here: NOT_ENABLED)" \
+	grep -q "Runtime measurement of the pull was not recorded (result 2)" "$T_TMP/cdh.log"
 
 # corrupt the biggest layer blob in the registry's storage
 blob=$(find "$T_TMP/reg" -path '*blobs/sha256/*/data' -size +100k | head -1)

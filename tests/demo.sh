@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # The demo (README's first command): set the machine up, build the static binary, and
-# run what is built so far end to end: a local test KBS (tests/kbs/kbs.py), then
-# attestation-agent started as the Kata agent starts it (AA_KBC_PARAMS), answering the real
-# containerd/ttrpc Go client and aa-tool on its upstream socket path (inside a private
-# directory here, so nothing on the host is touched), and getting a KBS token.
+# run the daemons end to end against local servers: a test KBS (tests/kbs/kbs.py) and a
+# registry (docker-registry); attestation-agent started as the Kata agent starts it,
+# answering the real containerd/ttrpc Go client and aa-tool; confidential-data-hub
+# fetching a secret from the KBS (attesting through the AA) and pulling an image into a
+# bundle. Sockets live in a private directory, so nothing on the host is touched.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -21,7 +22,8 @@ ninja -C build >/dev/null
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 run=$(mktemp -d /tmp/cocobox-demo.XXXXXX)
-trap 'umount "$run/bundle/rootfs" 2>/dev/null; kill $(jobs -p) 2>/dev/null; rm -rf "$run"' EXIT
+pids=()
+trap 'umount "$run/bundle/rootfs" 2>/dev/null || true; kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$run"' EXIT
 sock=$run/run/confidential-containers/attestation-agent/attestation-agent.sock
 call() { build/tests/integration/helpers/ttrpc-call -sock "$sock" \
 	-service attestation_agent.AttestationAgentService "$@"; }
@@ -35,11 +37,13 @@ mkdir -p "$run/kbs/default/key"
 echo "a secret from the KBS" >"$run/kbs/default/key/demo"
 /usr/bin/python3 tests/kbs/kbs.py --resources "$run/kbs" --port-file "$run/kbs.port" \
 	--lifetime 600 >"$run/kbs.log" 2>&1 &
+pids+=($!)
 for _ in $(seq 250); do [ -s "$run/kbs.port" ] && break; sleep 0.02; done
 kbs=http://127.0.0.1:$(cat "$run/kbs.port")
 echo "$kbs"
 say "AA_KBC_PARAMS=cc_kbc::$kbs attestation-agent --attestation_sock unix://$sock"
 AA_KBC_PARAMS="cc_kbc::$kbs" "$run/bin/attestation-agent" --attestation_sock "unix://$sock" &
+pids+=($!)
 aa=$!
 for _ in $(seq 200); do [ -S "$sock" ] && break; sleep 0.01; done
 say "GetTeeType (Go ttrpc client)"
@@ -62,6 +66,7 @@ port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1
 printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
 	"$run/registry" "$port" >"$run/registry.yml"
 docker-registry serve "$run/registry.yml" >/dev/null 2>&1 &
+pids+=($!)
 for _ in $(seq 250); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && break; sleep 0.02; done
 {
 	umoci init --layout "$run/oci" && umoci new --image "$run/oci:demo" &&
@@ -73,11 +78,30 @@ for _ in $(seq 250); do curl -s -o /dev/null "http://127.0.0.1:$port/v2/" && bre
 		skopeo copy -q --dest-tls-verify=false "oci:$run/oci:demo" "docker://127.0.0.1:$port/demo/app:v1"
 } >"$run/image.log" 2>&1
 echo "127.0.0.1:$port/demo/app:v1"
-printf '[[registry]]\nprefix = "127.0.0.1:%s"\ninsecure = true\n' "$port" >"$run/registries.conf"
-say "image-pull 127.0.0.1:$port/demo/app:v1 BUNDLE (one pass: digests, inflate, safe unpack; overlay rootfs)"
+cdh=$run/run/confidential-containers/cdh.sock
+cat >"$run/cdh.toml" <<EOF
+socket = "unix://$cdh"
+[aa]
+aa_socket = "unix://$sock"
+[kbc]
+name = "cc_kbc"
+url = "$kbs"
+[image]
+work_dir = "$run/image"
+[image.registry_config]
+[[image.registry_config.registry]]
+location = "127.0.0.1:$port"
+insecure = true
+EOF
+say "confidential-data-hub -c cdh.toml (cc_kbc: KBS tokens from the AA)"
+CDH_RUN_DIR=$run/cdh-run "$run/bin/confidential-data-hub" -c "$run/cdh.toml" 2>"$run/cdh.log" &
+pids+=($!)
+for _ in $(seq 200); do [ -S "$cdh" ] && break; sleep 0.01; done
+say "cdh-tool get-resource -r kbs:///default/key/demo (RCAR through the AA, JWE from the KBS)"
+"$run/bin/cdh-tool" -s "unix://$cdh" get-resource -r kbs:///default/key/demo | base64 -d
+say "cdh-tool pull-image 127.0.0.1:$port/demo/app:v1 (PullImage: one-pass pull, overlay bundle)"
 mkdir -p "$run/bundle"
-"$run/bin/image-pull" --registries-conf "$run/registries.conf" -w "$run/store" \
-	"127.0.0.1:$port/demo/app:v1" "$run/bundle"
+"$run/bin/cdh-tool" -s "unix://$cdh" pull-image -i "127.0.0.1:$port/demo/app:v1" -b "$run/bundle"
 echo "rootfs/etc/motd: $(cat "$run/bundle/rootfs/etc/motd")"
 echo "config.json process.args: $(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["process"]["args"])' "$run/bundle/config.json")"
 umount "$run/bundle/rootfs"

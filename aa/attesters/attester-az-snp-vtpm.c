@@ -38,25 +38,15 @@ static int get_vcek(struct buf *der)
 
 static int az_snp_evidence(const uint8_t *report_data, size_t n, struct buf *out)
 {
-	_cleanup_(tpm_closep) struct tpm *t = NULL;
 	_cleanup_(tpm_quote_done) struct tpm_quote q;
 	_cleanup_(buf_done) struct buf hcl = BUF_INIT(TPM_NV_READ_MAX);
 	_cleanup_(buf_done) struct buf vcek = BUF_INIT(AZ_VTPM_IMDS_BODY_MAX);
 	int r;
 
 	tpm_quote_init(&q);
-	/* Upstream hands the report data unchanged to the NV write and the quote. */
-	if (n == 0 || n > TPM_QUALIFYING_DATA_MAX)
-		return -EINVAL;
-	r = az_vtpm_open(&t);
+	r = az_vtpm_report_and_quote(report_data, n, HCL_REPORT_SNP, &hcl, &q);
 	if (r < 0)
 		return r;
-	r = az_vtpm_get_report(t, report_data, n, HCL_REPORT_SNP, &hcl);
-	if (r < 0)
-		return log_debug_errno(r, "Failed to get the HCL report: %m");
-	r = az_vtpm_quote(t, report_data, n, &q);
-	if (r < 0)
-		return log_debug_errno(r, "Failed to get the vTPM quote: %m");
 	r = get_vcek(&vcek);
 	if (r < 0)
 		return log_debug_errno(r, "Failed to get the VCEK from IMDS: %m");

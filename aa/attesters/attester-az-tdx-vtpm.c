@@ -58,7 +58,6 @@ static int get_td_quote(const uint8_t *td_report, size_t n, struct buf *quote)
 
 static int az_tdx_evidence(const uint8_t *report_data, size_t n, struct buf *out)
 {
-	_cleanup_(tpm_closep) struct tpm *t = NULL;
 	_cleanup_(tpm_quote_done) struct tpm_quote q;
 	_cleanup_(buf_done) struct buf hcl = BUF_INIT(TPM_NV_READ_MAX);
 	_cleanup_(buf_done) struct buf td_quote = BUF_INIT(AZ_VTPM_IMDS_BODY_MAX);
@@ -66,23 +65,15 @@ static int az_tdx_evidence(const uint8_t *report_data, size_t n, struct buf *out
 	int r;
 
 	tpm_quote_init(&q);
-	if (n == 0 || n > TPM_QUALIFYING_DATA_MAX)
-		return -EINVAL;
-	r = az_vtpm_open(&t);
+	r = az_vtpm_report_and_quote(report_data, n, HCL_REPORT_TDX, &hcl, &q);
 	if (r < 0)
 		return r;
-	r = az_vtpm_get_report(t, report_data, n, HCL_REPORT_TDX, &hcl);
-	if (r < 0)
-		return log_debug_errno(r, "Failed to get the HCL report: %m");
 	r = hcl_report_parse(hcl.data, hcl.len, &h);
 	if (r < 0)
 		return r;
 	r = get_td_quote(h.hw_report, h.hw_report_len, &td_quote);
 	if (r < 0)
 		return log_debug_errno(r, "Failed to get the TD quote from IMDS: %m");
-	r = az_vtpm_quote(t, report_data, n, &q);
-	if (r < 0)
-		return log_debug_errno(r, "Failed to get the vTPM quote: %m");
 	return az_vtpm_evidence_json(&q, hcl.data, hcl.len, "td_quote", td_quote.data, td_quote.len,
 				     out);
 }

@@ -224,3 +224,23 @@ int az_vtpm_bind_initdata(const uint8_t *digest, size_t n)
 {
 	return az_vtpm_mr_extend(INITDATA_PCR, digest, n);
 }
+
+int az_vtpm_report_and_quote(const uint8_t *report_data, size_t n, enum hcl_report_type want,
+			     struct buf *hcl, struct tpm_quote *q)
+{
+	_cleanup_(tpm_closep) struct tpm *t = NULL;
+	int r;
+
+	if (n == 0 || n > TPM_QUALIFYING_DATA_MAX)
+		return -EINVAL;
+	r = az_vtpm_open(&t);
+	if (r < 0)
+		return r;
+	r = az_vtpm_get_report(t, report_data, n, want, hcl);
+	if (r < 0)
+		return log_debug_errno(r, "Failed to get the HCL report: %m");
+	r = az_vtpm_quote(t, report_data, n, q);
+	if (r < 0)
+		return log_debug_errno(r, "Failed to get the vTPM quote: %m");
+	return 0;
+}

@@ -40,6 +40,12 @@ int az_vtpm_get_report(struct tpm *t, const uint8_t *report_data, size_t n,
  * data as qualifying data (<= 64 bytes, else -EINVAL), all SHA-256 PCRs. */
 int az_vtpm_quote(struct tpm *t, const uint8_t *report_data, size_t n, struct tpm_quote *q);
 
+/* The common part of both Azure attesters' evidence: report data (1..64 bytes, handed on
+ * unchanged as upstream does, else -EINVAL) written for a fresh HCL report of type want
+ * into hcl, then the vTPM quote over it into q. */
+int az_vtpm_report_and_quote(const uint8_t *report_data, size_t n, enum hcl_report_type want,
+			     struct buf *hcl, struct tpm_quote *q);
+
 /* One IMDS request to path (e.g. "/metadata/THIM/amd/certification") with the
  * "Metadata: true" header; body NULL for GET, else a JSON POST. The 2xx body is
  * appended to out. -errno as http_request(), then as http_status_to_errno(). */

@@ -50,6 +50,19 @@ struct cdh_image *cdh_image_free(struct cdh_image *ci)
 	return NULL;
 }
 
+/* keyPath and lookaside URIs the image client does not read itself (kbs://). */
+static int fetch_resource(void *ud, const char *uri, struct buf *out)
+{
+	struct cdh_image *ci = ud;
+	_cleanup_secret_ struct secret *s = NULL;
+	int r;
+
+	if (!startswith(uri, "kbs://") && !startswith(uri, "kbs+"))
+		return -EOPNOTSUPP;
+	r = cdh_kms_get_resource_str(ci->kms, uri, &s);
+	return r < 0 ? r : buf_append(out, s->p, s->n);
+}
+
 /* A file:// (or plain path) or kbs:// resource as text. */
 static int get_resource(struct cdh_image *ci, const char *uri, struct buf *out,
 			struct cdh_error *err)
@@ -57,13 +70,10 @@ static int get_resource(struct cdh_image *ci, const char *uri, struct buf *out,
 	int r;
 
 	if (startswith(uri, "kbs://") || startswith(uri, "kbs+")) {
-		_cleanup_secret_ struct secret *s = NULL;
-
-		r = cdh_kms_get_resource_str(ci->kms, uri, &s);
+		r = fetch_resource(ci, uri, out);
 		if (r < 0)
 			return cdh_error_set(err, r, "failed to get resource %s: %s", uri,
 					     strerror(-r));
-		r = buf_append(out, s->p, s->n);
 	} else {
 		const char *path = startswith(uri, "file://") ?: uri;
 
@@ -78,19 +88,6 @@ static int get_resource(struct cdh_image *ci, const char *uri, struct buf *out,
 	if (r >= 0)
 		r = buf_put_u8(out, 0);
 	return r < 0 ? cdh_error_set(err, r, "resource %s is not text", uri) : 0;
-}
-
-/* keyPath and lookaside URIs the image client does not read itself (kbs://). */
-static int fetch_resource(void *ud, const char *uri, struct buf *out)
-{
-	struct cdh_image *ci = ud;
-	_cleanup_secret_ struct secret *s = NULL;
-	int r;
-
-	if (!startswith(uri, "kbs://") && !startswith(uri, "kbs+"))
-		return -EOPNOTSUPP;
-	r = cdh_kms_get_resource_str(ci->kms, uri, &s);
-	return r < 0 ? r : buf_append(out, s->p, s->n);
 }
 
 static int toml_string(struct buf *b, const char *s)

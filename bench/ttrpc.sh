@@ -11,7 +11,7 @@ set -euo pipefail
 
 build=${1:?usage: bench/ttrpc.sh BUILD_DIR [-g G,G...] [-d SECONDS] [-r ROUNDS] [-s BYTES]}
 shift
-gs=8,32 d=3 rounds=5 size=16
+gs=1,8,32 d=3 rounds=5 size=16
 while getopts g:d:r:s: o; do
 	case $o in
 	g) gs=$OPTARG ;; d) d=$OPTARG ;; r) rounds=$OPTARG ;; s) size=$OPTARG ;;

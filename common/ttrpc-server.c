@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ttrpc server (upstream.md §1; behaviour of ttrpc-rust 0.9 src/asynchronous/server.rs).
- * One I/O thread runs an epoll loop over the listening socket, every connection, a
- * signalfd and an eventfd: it reads and parses frames, answers protocol errors itself,
- * fires deadlines, and queues calls for a pool of worker threads that grows on demand up
- * to a bound. Workers write replies whole under the connection's lock; what a full socket
- * will not take is kept and flushed by the loop on EPOLLOUT, so no thread blocks on a slow
- * peer. Per connection, calls in flight, their request bytes and unsent replies are
- * capped: past a cap the loop stops reading that socket until calls complete.
+ * One thread at a time (the leader) runs an epoll loop over the listening socket, every
+ * connection, a signalfd and an eventfd: it reads and parses frames, answers protocol
+ * errors itself, fires deadlines, and queues calls for a pool of worker threads that
+ * grows on demand up to a bound. When a pass queues calls and no worker is awake to take
+ * them, the leader wakes a worker to lead and runs the calls itself (leader/follower), so
+ * no call waits for a thread to wake up. Workers write replies whole under the
+ * connection's lock; what a full socket will not take is kept and flushed by the loop on
+ * EPOLLOUT, so no thread blocks on a slow peer. Per connection, calls in flight, their
+ * request bytes and unsent replies are capped: past a cap the loop stops reading that
+ * socket until calls complete.
  *
  * Small calls cost less than the context switches and syscalls around them, so the hot
  * path avoids them: one lock round per read batch in the loop, one per call in a worker,
@@ -112,6 +115,7 @@ struct worker {
 	pthread_cond_t cond;
 	uint64_t busy_since; /* when its current call started; 0 between calls */
 	bool idle, wanted;
+	bool leading; /* runs the loop (see worker_lead()) rather than calls */
 
 	/* Replies held to go out with those of the next calls on the same connection;
 	 * the loop sends them if the worker stays in a handler too long. */
@@ -137,11 +141,14 @@ struct ttrpc_server {
 	atomic_uint n_holding;      /* workers with held replies */
 	atomic_bool loop_unbounded; /* the loop sleeps with no timeout, or a long one */
 
-	/* Loop thread only. */
+	/* The leader's: the thread running the loop, handed over under s->lock. */
 	struct conn *conns, *dropped; /* dropped: released at the end of a loop pass */
 	uint64_t timers_due;          /* when loop_timers() has work; 0: none */
+	uint64_t drain_until, last_stall_check;
 	unsigned n_conns, n_partial;
 	bool accept_paused;
+	bool worker_leads; /* the leader is a pool thread that can hand the loop over */
+	bool hand_over;    /* calls were queued with no worker awake to take them */
 
 	pthread_mutex_t lock;
 	pthread_cond_t idle_cond;
@@ -150,6 +157,8 @@ struct ttrpc_server {
 	struct worker *workers, *idle_workers;
 	unsigned n_workers;
 	bool workers_exit;
+	bool loop_done; /* the loop ended (loop_result); run()'s thread tears down */
+	int loop_result;
 	struct call **heap;
 	size_t n_heap, heap_cap;
 };
@@ -605,14 +614,16 @@ static void call_run(struct call *c, struct buf *out)
 static bool worker_will_take_locked(struct ttrpc_server *s, uint64_t now)
 {
 	for (struct worker *w = s->workers; w; w = w->next)
-		if (!w->idle && (w->busy_since == 0 || now - w->busy_since < HANDOFF_USEC))
+		if (!w->idle && !w->leading &&
+		    (w->busy_since == 0 || now - w->busy_since < HANDOFF_USEC))
 			return true;
 	return false;
 }
 
+/* Once the loop has ended, what is queued is run()'s to drop, not to start. */
 static struct call *queue_pop_locked(struct ttrpc_server *s)
 {
-	struct call *c = s->queue_head;
+	struct call *c = s->loop_done ? NULL : s->queue_head;
 
 	if (c) {
 		s->queue_head = c->next;
@@ -622,11 +633,14 @@ static struct call *queue_pop_locked(struct ttrpc_server *s)
 	return c;
 }
 
-/* Takes the next call, sleeping while there is none. NULL: the pool is shutting down. */
+/* Takes the next call, sleeping while there is none. NULL: the pool is shutting down, or
+the loop was handed to this worker (w->leading). */
 static struct call *worker_take_locked(struct ttrpc_server *s, struct worker *w)
 {
 	struct call *c;
 
+	if (w->leading)
+		return NULL;
 	while (!(c = queue_pop_locked(s))) {
 		if (s->workers_exit)
 			return NULL;
@@ -636,6 +650,11 @@ static struct call *worker_take_locked(struct ttrpc_server *s, struct worker *w)
 		s->idle_workers = w;
 		while (!w->wanted && !s->workers_exit)
 			pthread_cond_wait(&w->cond, &s->lock);
+		if (w->leading) {
+			w->idle = false;
+			w->wanted = false;
+			return NULL;
+		}
 		if (w->idle) { /* woken by shutdown, still listed */
 			for (struct worker **p = &s->idle_workers; *p; p = &(*p)->next_idle)
 				if (*p == w) {
@@ -705,20 +724,29 @@ static void worker_flush(struct worker *w)
 	pthread_mutex_unlock(&w->held_lock);
 }
 
+static void worker_lead(struct worker *w, struct buf *scratch);
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct ttrpc_server *s = w->s;
 	struct buf out = BUF_INIT(TTRPC_HEADER_SIZE + TTRPC_MESSAGE_LENGTH_MAX);
-	struct call *c, *next;
-	bool skip, next_skip = false, mine;
+	struct call *c = NULL, *next;
+	bool skip = false, next_skip = false, mine;
 
-	pthread_mutex_lock(&s->lock);
-	c = worker_take_locked(s, w);
-	skip = c && c->replied;
-	pthread_mutex_unlock(&s->lock);
-
-	while (c) {
+	for (;;) {
+		if (!c) {
+			pthread_mutex_lock(&s->lock);
+			c = worker_take_locked(s, w);
+			skip = c && c->replied;
+			pthread_mutex_unlock(&s->lock);
+		}
+		if (!c) {
+			if (!w->leading)
+				break;
+			worker_lead(w, &out);
+			continue;
+		}
 		/* skip: its deadline passed while it was queued, it never runs */
 		if (!skip)
 			call_run(c, &out);
@@ -746,12 +774,6 @@ static void *worker_main(void *arg)
 		if (out.cap > CONN_IN_CHUNK)
 			buf_done(&out);
 
-		if (!next) {
-			pthread_mutex_lock(&s->lock);
-			next = worker_take_locked(s, w);
-			next_skip = next && next->replied;
-			pthread_mutex_unlock(&s->lock);
-		}
 		c = next;
 		skip = next_skip;
 	}
@@ -775,7 +797,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void worker_spawn_locked(struct ttrpc_server *s)
+static struct worker *worker_spawn_locked(struct ttrpc_server *s, bool leading)
 {
 	struct worker *w = calloc(1, sizeof(*w));
 	pthread_attr_t a;
@@ -783,12 +805,13 @@ static void worker_spawn_locked(struct ttrpc_server *s)
 	int r;
 
 	if (!w)
-		return;
+		return NULL;
 	if (pthread_attr_init(&a) != 0) {
 		free(w);
-		return;
+		return NULL;
 	}
 	w->s = s;
+	w->leading = leading;
 	w->held = BUF_INIT(BUF_UNLIMITED);
 	(void) pthread_mutex_init(&w->held_lock, NULL);
 	(void) pthread_cond_init(&w->cond, NULL);
@@ -802,29 +825,36 @@ static void worker_spawn_locked(struct ttrpc_server *s)
 		pthread_mutex_destroy(&w->held_lock);
 		pthread_cond_destroy(&w->cond);
 		free(w);
-		return;
+		return NULL;
 	}
 	/* The new thread takes s->lock before it looks at anything, so linking it now is
 	 * safe; until it runs it counts as awake and about to take a call. */
 	w->next = s->workers;
 	s->workers = w;
 	s->n_workers++;
+	return w;
 }
 
-/* Gets one more worker going: an idle one, else a new one within the bound. */
-static void worker_wake_locked(struct ttrpc_server *s)
+/* The pool is max_workers threads for calls plus the one leading the loop. */
+static bool worker_can_spawn_locked(struct ttrpc_server *s)
+{
+	return s->n_workers < s->max_workers + (s->worker_leads ? 1 : 0);
+}
+
+/* Gets one more worker going: an idle one, else a new one within the bound. With
+ * leading, it is to take over the loop. Returns false if there is none. */
+static bool worker_wake_locked(struct ttrpc_server *s, bool leading)
 {
 	struct worker *w = s->idle_workers;
 
-	if (!w) {
-		if (s->n_workers < s->max_workers)
-			worker_spawn_locked(s);
-		return;
-	}
+	if (!w)
+		return worker_can_spawn_locked(s) && worker_spawn_locked(s, leading);
 	s->idle_workers = w->next_idle;
 	w->idle = false;
 	w->wanted = true;
+	w->leading = leading;
 	pthread_cond_signal(&w->cond);
+	return true;
 }
 
 /* Hands a batch of calls (linked by next) to the pool in one lock round. Without a pool
@@ -848,8 +878,14 @@ static void calls_dispatch(struct ttrpc_server *s, struct call *batch, struct bu
 		else
 			s->queue_head = batch;
 		s->queue_tail = tail;
-		if (!worker_will_take_locked(s, now))
-			worker_wake_locked(s);
+		/* A pool thread leading the loop hands it over at the end of this pass and
+		 * takes the calls itself: the wake-up is then off their path. */
+		if (!worker_will_take_locked(s, now)) {
+			if (s->worker_leads)
+				s->hand_over = true;
+			else
+				(void) worker_wake_locked(s, false);
+		}
 		/* The hand-off check, and the earliest new deadline. */
 		s->timers_due = min_nonzero(s->timers_due, now + HANDOFF_USEC);
 		for (struct call *c = batch; c; c = c->next)
@@ -1287,7 +1323,7 @@ static uint64_t loop_timers(struct ttrpc_server *s, struct buf *scratch)
 	}
 	if (s->queue_head) {
 		if (now - s->queue_head->queued_at >= HANDOFF_USEC) {
-			worker_wake_locked(s);
+			(void) worker_wake_locked(s, false);
 			s->queue_head->queued_at = now;
 		}
 		next = min_nonzero(next, s->queue_head->queued_at + HANDOFF_USEC);
@@ -1349,12 +1385,13 @@ static void begin_stop(struct ttrpc_server *s)
 	}
 }
 
-static int loop(struct ttrpc_server *s, struct buf *scratch)
+/* One pass of the loop: wait for events, handle them. Returns 1 to go on, 0 when a stop
+ * has drained, -errno on failure. */
+static int loop_pass(struct ttrpc_server *s, struct buf *scratch)
 {
 	struct epoll_event ev[64];
-	uint64_t drain_until = 0, last_stall_check = now_usec();
 
-	for (;;) {
+	{
 		uint64_t now, next;
 		int timeout = -1, n;
 
@@ -1366,16 +1403,16 @@ static int loop(struct ttrpc_server *s, struct buf *scratch)
 			s->timers_due = min_nonzero(s->timers_due, now + HANDOFF_USEC);
 		next = s->timers_due;
 		if (atomic_load(&s->stopping)) {
-			if (drained(s) || now >= drain_until)
+			if (drained(s) || now >= s->drain_until)
 				return 0;
-			next = min_nonzero(next, drain_until);
+			next = min_nonzero(next, s->drain_until);
 		}
 		if (s->n_partial > 0) {
 			uint64_t every = MIN(USEC_PER_SEC, s->stall_usec);
 
-			if (now - last_stall_check >= every) {
+			if (now - s->last_stall_check >= every) {
 				check_stalled(s, now);
-				last_stall_check = now;
+				s->last_stall_check = now;
 				release_dropped(s);
 			}
 			next = min_nonzero(next, now + every);
@@ -1391,11 +1428,8 @@ static int loop(struct ttrpc_server *s, struct buf *scratch)
 			timeout = HANDOFF_USEC / 1000;
 		n = epoll_wait(s->epoll_fd, ev, ELEMENTSOF(ev), timeout);
 		atomic_store(&s->loop_unbounded, false);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
+		if (n < 0)
+			return errno == EINTR ? 1 : -errno;
 		for (int i = 0; i < n; i++) {
 			void *p = ev[i].data.ptr;
 			struct conn *c;
@@ -1414,7 +1448,7 @@ static int loop(struct ttrpc_server *s, struct buf *scratch)
 				if (!atomic_load(&s->stopping) &&
 				    (p == &s->signal_fd || atomic_load(&s->stop_requested))) {
 					begin_stop(s);
-					drain_until = now_usec() + s->drain_usec;
+					s->drain_until = now_usec() + s->drain_usec;
 				}
 				for (struct conn *k = s->conns, *kn; k; k = kn) {
 					kn = k->next; /* k may be dropped */
@@ -1431,6 +1465,52 @@ static int loop(struct ttrpc_server *s, struct buf *scratch)
 			}
 		}
 		release_dropped(s);
+	}
+	return 1;
+}
+
+/* The loop in run()'s own thread: no pool (calls run inline), or none could start. */
+static int loop(struct ttrpc_server *s, struct buf *scratch)
+{
+	int r;
+
+	while ((r = loop_pass(s, scratch)) > 0)
+		;
+	return r;
+}
+
+/* Leader/follower: a pool thread runs the loop until a pass queues calls that no awake
+ * worker will take. It then wakes an idle worker (or starts one) to lead and runs the
+ * calls itself, so a call waits for no thread to wake up: the hand-over happens while it
+ * runs. Leadership, and with it the loop's state, passes under s->lock. */
+static void worker_lead(struct worker *w, struct buf *scratch)
+{
+	struct ttrpc_server *s = w->s;
+	int r;
+
+	w->busy_since = 0;
+	for (;;) {
+		r = loop_pass(s, scratch);
+		if (r <= 0) {
+			pthread_mutex_lock(&s->lock);
+			s->loop_done = true;
+			s->loop_result = r;
+			w->leading = false;
+			pthread_cond_broadcast(&s->idle_cond);
+			pthread_mutex_unlock(&s->lock);
+			return;
+		}
+		if (!s->hand_over)
+			continue;
+		s->hand_over = false;
+		pthread_mutex_lock(&s->lock);
+		if (s->queue_head && !worker_will_take_locked(s, now_usec()) &&
+		    worker_wake_locked(s, true)) {
+			w->leading = false;
+			pthread_mutex_unlock(&s->lock);
+			return;
+		}
+		pthread_mutex_unlock(&s->lock);
 	}
 }
 
@@ -1554,6 +1634,7 @@ static int run_setup(struct ttrpc_server *s, const sigset_t *mask)
 	/* A stop asked for before run() is honoured at once. */
 	if (atomic_load(&s->stop_requested))
 		(void) eventfd_write(s->wake_fd, 1);
+	s->last_stall_check = now_usec();
 	if (s->tmp_path) {
 		if (rename(s->tmp_path, s->path) < 0)
 			return -errno;
@@ -1633,7 +1714,7 @@ int ttrpc_server_run(struct ttrpc_server *s)
 	(void) sigaddset(&mask, SIGTERM);
 	(void) sigaddset(&mask, SIGINT);
 	(void) sigaddset(&mask, SIGHUP);
-	/* Workers are created by this thread, so they inherit the blocked set. */
+	/* Pool threads are created by this thread or by each other: all inherit the set. */
 	if (pthread_sigmask(SIG_BLOCK, &mask, &old) != 0)
 		return -EINVAL;
 	s->running = true;
@@ -1641,7 +1722,13 @@ int ttrpc_server_run(struct ttrpc_server *s)
 	r = run_setup(s, &mask);
 	if (r >= 0) {
 		log_debug("serving on '%s'", s->path);
-		r = loop(s, &scratch);
+		/* A pool thread leads; this one only waits for the loop to end. */
+		pthread_mutex_lock(&s->lock);
+		s->worker_leads = s->max_workers > 0 && worker_spawn_locked(s, true);
+		while (s->worker_leads && !s->loop_done)
+			pthread_cond_wait(&s->idle_cond, &s->lock);
+		pthread_mutex_unlock(&s->lock);
+		r = s->worker_leads ? s->loop_result : loop(s, &scratch);
 	}
 	run_teardown(s);
 	buf_done(&scratch);

@@ -48,8 +48,9 @@ int ttrpc_service_check(const struct ttrpc_service *svc);
 
 struct ttrpc_server;
 
-/* Defaults: up to 16 worker threads (created on demand, 1 MiB stacks), 256 connections
- * (more wait in the listen backlog), per connection 128 calls in flight. NULL on OOM. */
+/* Defaults: up to 16 worker threads plus the one leading the I/O loop (created on
+ * demand, 1 MiB stacks), 256 connections (more wait in the listen backlog), per
+ * connection 128 calls in flight. NULL on OOM. */
 struct ttrpc_server *ttrpc_server_new(void);
 /* Frees the server; handlers still running after a drain timeout keep the shared state
  * alive until they return. Accepts NULL, returns NULL. */
@@ -62,7 +63,7 @@ DEFINE_POINTER_CLEANUP(struct ttrpc_server *, ttrpc_server_free)
 int ttrpc_server_add_service(struct ttrpc_server *s, const struct ttrpc_service *svc,
 			     void *userdata);
 
-/* max_workers 0 runs every handler inline on the I/O thread (tests, fuzzing). Call before
+/* max_workers 0 runs every handler inline on run()'s thread (tests, fuzzing). Call before
  * ttrpc_server_run(). */
 void ttrpc_server_set_max_workers(struct ttrpc_server *s, unsigned max_workers);
 

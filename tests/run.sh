@@ -5,6 +5,8 @@
 #   build/        musl static release binary (musl-gcc, -Werror), all suites
 #   build-asan/   glibc, clang, ASan+UBSan (-Werror), unit suites, fuzz corpus replays and
 #                 the allocation failure walk (tests/unit/alloc-torture.py)
+#   build-tsan/   glibc, clang, ThreadSanitizer: the unit tests of the threaded code
+#                 (ttrpc server and client, the layer pipeline)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -36,8 +38,17 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=
 ninja -C build-asan
 meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite fuzz --suite torture || rc=1
 
+setup build-tsan "$glibc/meson-native-clang.ini" --buildtype=debug --werror \
+	-Db_lto=false -Dstatic=false -Db_sanitize=thread -Db_lundef=false
+tsan_tests=(common/test-ttrpc-server common/test-ttrpc-client image/test-image-layer
+	image/test-image-pull-layers)
+ninja -C build-tsan "${tsan_tests[@]/#/tests/unit/}"
+TSAN_OPTIONS=halt_on_error=1 meson test -C build-tsan --no-rebuild --print-errorlogs \
+	ttrpc-server ttrpc-client image-layer image-pull-layers || rc=1
+
 # Figures for the record (ratios against peers measured in this run); never a pass/fail.
 bash bench/daemon.sh build 20 || true
 
-python3 tests/summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json || rc=1
+python3 tests/summary.py build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+	build-tsan/meson-logs/testlog.json || rc=1
 exit $rc

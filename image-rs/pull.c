@@ -98,8 +98,9 @@ static int check_policy(const struct image_pull_config *cfg, struct reference *n
 			       .cosign_manifest = sig_cosign_manifest,
 			       .cosign_blob = sig_cosign_blob,
 			       .ud = &src };
-	_cleanup_free_ char *digest_ref = NULL;
-	struct sig_image si;
+	struct sig_image si = { .manifest_digest = img->manifest_digest_str,
+				.index_digest = img->has_list_digest ? img->list_digest_str
+								     : NULL };
 	int r;
 
 	r = policy_parse(cfg->policy, strlen(cfg->policy), &p);
@@ -115,16 +116,9 @@ static int check_policy(const struct image_pull_config *cfg, struct reference *n
 		}
 		env.sigstore = sc;
 	}
-	if (named->digest && asprintf(&digest_ref, "@%s", named->digest) < 0)
-		return -ENOMEM;
-	si = (struct sig_image){ .registry = reference_registry(named),
-				 .repository = reference_repository(named),
-				 .tag = named->tag,
-				 .digest_ref = digest_ref,
-				 .whole = reference_whole(named),
-				 .manifest_digest = img->manifest_digest_str,
-				 .index_digest = img->has_list_digest ? img->list_digest_str
-								      : NULL };
+	r = policy_image_from_reference(named, &si);
+	if (r < 0)
+		return r;
 	r = policy_check(p, &si, &env, err);
 	if (r < 0 && err->len == 0)
 		(void) buf_appendf(err, "%s", strerror(-r));

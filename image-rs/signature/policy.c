@@ -16,6 +16,7 @@
 #include "common/digest.h"
 #include "common/json-util.h"
 #include "cosign.h"
+#include "image-rs/reference.h"
 #include "policy.h"
 #include "simple.h"
 
@@ -53,183 +54,16 @@ int policy_why_prefix(struct buf *why, int r, const char *fmt, ...)
 
 /* ---- references ---- */
 
-#define REF_MAX 4096
-#define NAME_MAX_LEN 255
-
-void policy_ref_done(struct sig_ref *r)
+int policy_image_from_reference(struct reference *r, struct sig_image *img)
 {
-	free(r->registry);
-	free(r->repository);
-	free(r->tag);
-	free(r->digest);
-	free(r->name);
-	free(r->whole);
-	*r = (struct sig_ref){};
-}
-
-/* A path component: lowercase alphanumerics, separated by '.', '_' or '-' runs. */
-static bool valid_component(const char *s, size_t n)
-{
-	if (n == 0 || !isalnum((unsigned char) s[0]) || !isalnum((unsigned char) s[n - 1]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(islower((unsigned char) s[i]) || isdigit((unsigned char) s[i]) ||
-		      s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return false;
-	return true;
-}
-
-static bool valid_registry(const char *s, size_t n)
-{
-	size_t i = 0;
-
-	if (n == 0)
-		return false;
-	for (; i < n && s[i] != ':'; i++)
-		if (!(isalnum((unsigned char) s[i]) || s[i] == '.' || s[i] == '-'))
-			return false;
-	if (i == 0)
-		return false;
-	if (i < n) {
-		if (i + 1 == n)
-			return false;
-		for (i++; i < n; i++)
-			if (!isdigit((unsigned char) s[i]))
-				return false;
-	}
-	return true;
-}
-
-static bool valid_tag(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > 128 || s[0] == '.' || s[0] == '-')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(isalnum((unsigned char) s[i]) || s[i] == '_' || s[i] == '.' || s[i] == '-'))
-			return false;
-	return true;
-}
-
-/* oci-client accepts only the digests it can check: sha256/384/512, lowercase hex of the
- * right length. */
-static bool valid_digest(const char *s)
-{
-	struct digest_oci d;
-
-	return digest_oci_parse(s, &d) == 0;
-}
-
-static bool has_upper(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (isupper((unsigned char) s[i]))
-			return true;
-	return false;
-}
-
-int policy_ref_parse(const char *s, struct sig_ref *ret)
-{
-	_cleanup_free_ char *copy = NULL;
-	_cleanup_(policy_ref_done) struct sig_ref r = {};
-	const char *reg = "docker.io", *path;
-	char *at, *slash, *colon, *first;
-	size_t reglen = 9, plen;
-	bool library = false;
-	int k;
-
-	if (!s || !*s || strlen(s) > REF_MAX)
-		return -EBADMSG;
-	copy = strdup(s);
-	if (!copy)
+	img->whole = reference_whole(r);
+	if (!img->whole)
 		return -ENOMEM;
-	at = strchr(copy, '@');
-	if (at) {
-		*at = 0;
-		if (!valid_digest(at + 1))
-			return -EBADMSG;
-	}
-	slash = strrchr(copy, '/');
-	colon = strrchr(copy, ':');
-	if (colon && (!slash || colon > slash)) {
-		*colon = 0;
-		if (!valid_tag(colon + 1))
-			return -EBADMSG;
-	} else
-		colon = NULL;
-
-	/* distribution/reference splitDockerDomain */
-	path = copy;
-	first = strchr(copy, '/');
-	if (first) {
-		size_t fl = (size_t) (first - copy);
-
-		if (memchr(copy, '.', fl) || memchr(copy, ':', fl) ||
-		    (fl == 9 && memcmp(copy, "localhost", 9) == 0) || has_upper(copy, fl)) {
-			reg = copy;
-			reglen = fl;
-			path = first + 1;
-		}
-	}
-	if (!valid_registry(reg, reglen))
-		return -EBADMSG;
-	if (reglen == 15 && memcmp(reg, "index.docker.io", 15) == 0)
-		reg = "docker.io", reglen = 9;
-	if (reglen == 9 && memcmp(reg, "docker.io", 9) == 0 && !strchr(path, '/'))
-		library = true;
-	plen = strlen(path);
-	for (const char *c = path;;) {
-		const char *e = strchr(c, '/');
-		size_t cl = e ? (size_t) (e - c) : strlen(c);
-
-		if (!valid_component(c, cl))
-			return -EBADMSG;
-		if (!e)
-			break;
-		c = e + 1;
-	}
-	if (reglen + 1 + plen + (library ? 8 : 0) > NAME_MAX_LEN)
-		return -EBADMSG;
-
-	r.registry = strndup(reg, reglen);
-	k = asprintf(&r.repository, "%s%s", library ? "library/" : "", path);
-	if (!r.registry || k < 0) {
-		r.repository = NULL;
-		return -ENOMEM;
-	}
-	if (colon) {
-		r.tag = strdup(colon + 1);
-		if (!r.tag)
-			return -ENOMEM;
-	}
-	if (at) {
-		r.digest = strdup(at + 1);
-		if (!r.digest)
-			return -ENOMEM;
-	}
-	if (asprintf(&r.name, "%s/%s", r.registry, r.repository) < 0) {
-		r.name = NULL;
-		return -ENOMEM;
-	}
-	/* Reference::whole(): name, ":tag" if any, "@digest" if any. */
-	if (asprintf(&r.whole, "%s%s%s%s%s", r.name, r.tag ? ":" : "", r.tag ? r.tag : "",
-		     r.digest ? "@" : "", r.digest ? r.digest : "") < 0) {
-		r.whole = NULL;
-		return -ENOMEM;
-	}
-	*ret = r;
-	r = (struct sig_ref){};
-	return 0;
-}
-
-void policy_ref_to_image(const struct sig_ref *r, struct sig_image *img)
-{
-	img->registry = r->registry;
-	img->repository = r->repository;
+	img->registry = reference_registry(r);
+	img->repository = reference_repository(r);
 	img->tag = r->tag;
 	img->digest_ref = r->digest;
-	img->whole = r->whole;
+	return 0;
 }
 
 /* get_image_repository_full_name() */
@@ -321,21 +155,39 @@ static int mismatch(struct buf *why, const char *signed_ref)
 			  signed_ref);
 }
 
+/* The "registry/repository" a signature claims, parsed as upstream parses references. */
+static int signed_name(const char *signed_ref, char **ret, struct buf *why)
+{
+	_cleanup_(reference_freep) struct reference *sr = NULL;
+	int r;
+
+	r = reference_parse(signed_ref, &sr, NULL);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		return policy_why(why, -EBADMSG, "Invalid signed reference '%s'", signed_ref);
+	if (asprintf(ret, "%s/%s", reference_registry(sr), reference_repository(sr)) < 0) {
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 /* The "matchRepoDigestOrExact" test of an image with reference fields (whole, tag,
  * digest, full name) against signed_ref. */
 static int repo_digest_or_exact(const char *whole, bool tag, bool digest, const char *full_name,
 				const char *signed_ref, struct buf *why)
 {
-	_cleanup_(policy_ref_done) struct sig_ref sr = {};
+	_cleanup_free_ char *name = NULL;
 	int r;
 
 	if (tag && !streq(whole, signed_ref))
 		return mismatch(why, signed_ref);
 	if (digest) {
-		r = policy_ref_parse(signed_ref, &sr);
+		r = signed_name(signed_ref, &name, why);
 		if (r < 0)
-			return policy_why(why, r, "Invalid signed reference '%s'", signed_ref);
-		if (!streq(full_name, sr.name))
+			return r;
+		if (!streq(full_name, name))
 			return mismatch(why, signed_ref);
 	}
 	return 0;
@@ -344,8 +196,7 @@ static int repo_digest_or_exact(const char *whole, bool tag, bool digest, const 
 int policy_identity_match(const struct policy_identity *id, const struct sig_image *img,
 			  const char *signed_ref, struct buf *why)
 {
-	_cleanup_(policy_ref_done) struct sig_ref sr = {};
-	_cleanup_free_ char *full = NULL;
+	_cleanup_free_ char *full = NULL, *name = NULL;
 	int r;
 
 	r = image_full_name(img, &full);
@@ -367,15 +218,16 @@ int policy_identity_match(const struct policy_identity *id, const struct sig_ima
 		return streq(signed_ref, id->a) ? 0 : mismatch(why, signed_ref);
 	case POLICY_ID_MATCH_REPOSITORY:
 	case POLICY_ID_EXACT_REPOSITORY:
-		r = policy_ref_parse(signed_ref, &sr);
+		r = signed_name(signed_ref, &name, why);
 		if (r < 0)
-			return policy_why(why, r, "Invalid signed reference '%s'", signed_ref);
-		return streq(sr.name, id->type == POLICY_ID_MATCH_REPOSITORY ? full : id->a)
+			return r;
+		return streq(name, id->type == POLICY_ID_MATCH_REPOSITORY ? full : id->a)
 			   ? 0
 			   : mismatch(why, signed_ref);
 	case POLICY_ID_REMAP_IDENTITY: {
-		_cleanup_(policy_ref_done) struct sig_ref remapped = {};
-		_cleanup_free_ char *s = NULL;
+		_cleanup_(reference_freep) struct reference *remapped = NULL;
+		_cleanup_free_ char *s = NULL, *rname = NULL;
+		const char *rwhole;
 		const char *rest = startswith(img->whole, id->a);
 
 		/* A plain string prefix, as upstream strips it (c/image would insist on a
@@ -388,11 +240,19 @@ int policy_identity_match(const struct policy_identity *id, const struct sig_ima
 			if (!s)
 				return -ENOMEM;
 		}
-		r = policy_ref_parse(s, &remapped);
+		r = reference_parse(s, &remapped, NULL);
+		if (r == -ENOMEM)
+			return r;
 		if (r < 0)
-			return policy_why(why, r, "Invalid remapped reference '%s'", s);
-		return repo_digest_or_exact(remapped.whole, remapped.tag, remapped.digest,
-					    remapped.name, signed_ref, why);
+			return policy_why(why, -EBADMSG, "Invalid remapped reference '%s'", s);
+		rwhole = reference_whole(remapped);
+		if (!rwhole || asprintf(&rname, "%s/%s", reference_registry(remapped),
+					reference_repository(remapped)) < 0) {
+			rname = NULL;
+			return -ENOMEM;
+		}
+		return repo_digest_or_exact(rwhole, remapped->tag, remapped->digest, rname,
+					    signed_ref, why);
 	}
 	}
 	return -EINVAL;

@@ -12,8 +12,7 @@
 #include "common/buf.h"
 #include "common/macro.h"
 
-/* The image being checked. Until image-rs/reference.h is merged this is the small input
- * the signature code needs; every string is borrowed. registry and repository are the
+/* The image being checked; every string is borrowed. registry and repository are the
  * normalized forms ("docker.io", "library/busybox"); whole is the reference as
  * upstream's Reference::whole() prints it ("docker.io/library/busybox:latest", with
  * "@<digest>" when the reference carries one). manifest_digest is the digest of the
@@ -23,26 +22,16 @@ struct sig_image {
 	const char *registry;
 	const char *repository;
 	const char *tag;        /* NULL when the reference has none */
-	const char *digest_ref; /* the reference's own "@<digest>" part, or NULL */
+	const char *digest_ref; /* the reference's own digest ("sha256:<hex>"), or NULL */
 	const char *whole;
 	const char *manifest_digest;
 	const char *index_digest;
 };
 
-/* A docker reference parsed and normalized as distribution/reference does ("busybox" is
- * "docker.io/library/busybox"; a first component with '.' or ':', "localhost", or an
- * upper-case letter is a registry). A stop-gap for signed identities and the test driver
- * until reference.h is merged. */
-struct sig_ref {
-	char *registry, *repository, *tag, *digest;
-	char *name;  /* registry/repository */
-	char *whole; /* name[:tag][@digest] */
-};
-/* -EBADMSG for a string that is not a reference; -ENOMEM. */
-int policy_ref_parse(const char *s, struct sig_ref *ret);
-void policy_ref_done(struct sig_ref *r);
-/* Points img's reference fields into r (manifest and index digests are left alone). */
-void policy_ref_to_image(const struct sig_ref *r, struct sig_image *img);
+struct reference;
+/* Points img's reference fields into r (manifest and index digests are left alone);
+ * they live as long as r. -ENOMEM. */
+int policy_image_from_reference(struct reference *r, struct sig_image *img);
 
 /* The scope names tried for img, most specific first (upstream get_image_namespaces with
  * the whole reference in front): "reg/a/b:tag", "reg/a/b", "reg/a", "reg", then

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image-rs/reference.h"
 #include "image-rs/signature/cosign.h"
 
 /* A P-256 public key whose private key was thrown away. */
@@ -35,7 +36,7 @@ static int blob(void *ud, const char *digest, struct buf *out)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	_cleanup_(buf_done) struct buf why = BUF_INIT(BUF_UNLIMITED);
-	_cleanup_(policy_ref_done) struct sig_ref ref = {};
+	_cleanup_(reference_freep) struct reference *ref = NULL;
 	static const struct policy_identity id = { POLICY_ID_MATCH_REPOSITORY };
 	struct input in = { data, size };
 	struct sig_image img = {
@@ -45,9 +46,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *nl = memchr(data, '\n', size);
 	int r;
 
-	if (policy_ref_parse("r.io/a/b:1", &ref) < 0)
+	if (reference_parse("r.io/a/b:1", &ref, NULL) < 0)
 		abort();
-	policy_ref_to_image(&ref, &img);
+	if (policy_image_from_reference(ref, &img) < 0)
+		return 0;
 	r = cosign_verify(&img, key_pem, sizeof(key_pem) - 1, &id, data,
 			  nl ? (size_t) (nl - data) : size, blob, &in, &why);
 	if (r == 0)

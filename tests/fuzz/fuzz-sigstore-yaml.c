@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "image-rs/reference.h"
 #include "image-rs/signature/simple.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -21,13 +22,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	for (size_t i = 0; i < ELEMENTSOF(refs); i++) {
-		_cleanup_(policy_ref_done) struct sig_ref ref = {};
+		_cleanup_(reference_freep) struct reference *ref = NULL;
 		struct sig_image img = { .manifest_digest = "sha256:x" };
 		const char *u;
 
-		if (policy_ref_parse(refs[i], &ref) < 0)
+		if (reference_parse(refs[i], &ref, NULL) < 0)
 			abort();
-		policy_ref_to_image(&ref, &img);
+		if (policy_image_from_reference(ref, &img) < 0)
+			return 0;
 		u = simple_config_base_url(a, &img);
 		if (u && !*u)
 			abort(); /* an entry always has a URL */

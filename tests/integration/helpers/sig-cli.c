@@ -21,6 +21,7 @@
 
 #include "image-rs/signature/cosign.h"
 #include "image-rs/signature/openpgp.h"
+#include "image-rs/reference.h"
 #include "image-rs/signature/policy.h"
 #include "image-rs/signature/simple.h"
 
@@ -141,7 +142,7 @@ static int cmd_yaml(int argc, char **argv)
 {
 	_cleanup_(buf_done) struct buf y = BUF_INIT(SIMPLE_CONFIG_MAX_SIZE + 1);
 	_cleanup_(simple_config_freep) struct simple_config *c = NULL;
-	_cleanup_(policy_ref_done) struct sig_ref ref = {};
+	_cleanup_(reference_freep) struct reference *ref = NULL;
 	struct sig_image img = {};
 	const char *url;
 	int r;
@@ -154,10 +155,11 @@ static int cmd_yaml(int argc, char **argv)
 	if (r < 0)
 		return fail(r, NULL);
 	if (argc == 4) {
-		r = policy_ref_parse(argv[3], &ref);
+		r = reference_parse(argv[3], &ref, NULL);
 		if (r < 0)
 			return fail(r, NULL);
-		policy_ref_to_image(&ref, &img);
+		if (policy_image_from_reference(ref, &img) < 0)
+			return 0;
 		url = simple_config_base_url(c, &img);
 		printf("%s\n", url ? url : "(none)");
 	}
@@ -170,7 +172,7 @@ static int cmd_check(int argc, char **argv)
 	_cleanup_(buf_done) struct buf why = BUF_INIT(BUF_UNLIMITED);
 	_cleanup_(policy_freep) struct policy *pol = NULL;
 	_cleanup_(simple_config_freep) struct simple_config *cfg = NULL;
-	_cleanup_(policy_ref_done) struct sig_ref ref = {};
+	_cleanup_(reference_freep) struct reference *ref = NULL;
 	struct cosign_dir cd = {};
 	struct sig_image img = {};
 	unsigned long repeat = 0;
@@ -189,10 +191,11 @@ static int cmd_check(int argc, char **argv)
 	r = policy_parse(pj.data, pj.len, &pol);
 	if (r < 0)
 		return fail(r, NULL);
-	r = policy_ref_parse(argv[3], &ref);
+	r = reference_parse(argv[3], &ref, NULL);
 	if (r < 0)
 		return fail(r, NULL);
-	policy_ref_to_image(&ref, &img);
+	if (policy_image_from_reference(ref, &img) < 0)
+		return 0;
 	img.manifest_digest = argv[4];
 	for (int i = 5; i < argc; i++) {
 		if (i + 1 >= argc)

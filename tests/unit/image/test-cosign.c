@@ -7,6 +7,7 @@
 #include "common/b64.h"
 #include "common/crypto.h"
 #include "common/digest.h"
+#include "image-rs/reference.h"
 #include "image-rs/signature/cosign.h"
 #include "tests/unit/tests.h"
 
@@ -85,7 +86,7 @@ static int verify(const struct crypto_pk *key, const struct buf *layers, struct 
 		  struct buf *why)
 {
 	_cleanup_(buf_done) struct buf pem = BUF_INIT(1 << 16), man = BUF_INIT(1 << 20);
-	_cleanup_(policy_ref_done) struct sig_ref r = {};
+	_cleanup_(reference_freep) struct reference *r = NULL;
 	struct sig_image img = {};
 
 	ASSERT_OK(crypto_pk_export_public_pem(key, &pem));
@@ -97,8 +98,8 @@ static int verify(const struct crypto_pk *key, const struct buf *layers, struct 
 	    "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\"},"
 	    "\"layers\":[%s]}",
 	    buf_str(layers)));
-	ASSERT_OK(policy_ref_parse(ref, &r));
-	policy_ref_to_image(&r, &img);
+	ASSERT_OK(reference_parse(ref, &r, NULL));
+	ASSERT_OK(policy_image_from_reference(r, &img));
 	img.manifest_digest = MDIG;
 	img.index_digest = index;
 	return cosign_verify(&img, pem.data, pem.len, id, man.data, man.len, get_blob, b, why);
@@ -206,7 +207,7 @@ static void test_malformed(void)
 {
 	_cleanup_pk_ struct crypto_pk *k = NULL;
 	_cleanup_(buf_done) struct buf pem = BUF_INIT(1 << 16), why = BUF_INIT(BUF_UNLIMITED);
-	_cleanup_(policy_ref_done) struct sig_ref r = {};
+	_cleanup_(reference_freep) struct reference *r = NULL;
 	struct sig_image img = {};
 	struct blobs b = {};
 	static const char *bad[] = {
@@ -223,8 +224,8 @@ static void test_malformed(void)
 
 	ASSERT_OK(crypto_pk_generate_ec(CRYPTO_CURVE_P256, &k));
 	ASSERT_OK(crypto_pk_export_public_pem(k, &pem));
-	ASSERT_OK(policy_ref_parse("r.io/a:b", &r));
-	policy_ref_to_image(&r, &img);
+	ASSERT_OK(reference_parse("r.io/a:b", &r, NULL));
+	ASSERT_OK(policy_image_from_reference(r, &img));
 	img.manifest_digest = MDIG;
 	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
 		if (cosign_verify(&img, pem.data, pem.len, NULL, bad[i], strlen(bad[i]), get_blob,

@@ -1,83 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* image-rs/signature/policy.c: reference normalization, scope lists and lookup order,
+/* image-rs/signature/policy.c: scope lists and lookup order,
  * signedIdentity tables (upstream ref_match.rs and image/mod.rs test cases plus our own),
  * payload checks, policy parsing and evaluation of accept/reject rules. */
 #include <errno.h>
 
+#include "image-rs/reference.h"
 #include "image-rs/signature/policy.h"
 #include "tests/unit/tests.h"
 
 #define H64 "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
 
-static void test_ref_parse(void)
+static void image_of(const char *ref, struct reference **r, struct sig_image *img)
 {
-	static const struct {
-		const char *in, *whole, *registry, *repository;
-	} good[] = {
-		{ "busybox", "docker.io/library/busybox", "docker.io", "library/busybox" },
-		{ "busybox:latest", "docker.io/library/busybox:latest", "docker.io",
-		  "library/busybox" },
-		{ "index.docker.io/x/y:1", "docker.io/x/y:1", "docker.io", "x/y" },
-		{ "quay.io/a/b/c@sha256:" H64, "quay.io/a/b/c@sha256:" H64, "quay.io", "a/b/c" },
-		{ "test:5000/library/busybox:latest", "test:5000/library/busybox:latest",
-		  "test:5000", "library/busybox" },
-		{ "localhost/x", "localhost/x", "localhost", "x" },
-		{ "127.0.0.1:5000/test/signed:v1", "127.0.0.1:5000/test/signed:v1",
-		  "127.0.0.1:5000", "test/signed" },
-		{ "r.io/a:t@sha256:" H64, "r.io/a:t@sha256:" H64, "r.io", "a" },
-		{ "a/b", "docker.io/a/b", "docker.io", "a/b" },
-	};
-	/* upstream image/mod.rs test_parse_image_reference's invalid list */
-	static const char *bad[] = {
-		"",
-		":justtag",
-		"docker.io//library///repo:tag",
-		"docker.io/library/repo::tag",
-		"docker.io/library/",
-		"repo@@@sha256:ffffffffffffffffffffffffffffffffff",
-		"*:tag",
-		"***/&/repo:tag",
-		"@sha256:" H64,
-		"repo@sha256:ffffffffffffffffffffffffffffffffff",
-		"validname@invaliddigest:" H64,
-		"Uppercase:tag",
-		"test:5000/Uppercase/lowercase:tag",
-		"aa/asdf$$^/aa",
-		"x:",
-		"r.io/a:-t",
-		"r.io:/a",
-	};
-	char longname[300];
-
-	for (size_t i = 0; i < ELEMENTSOF(good); i++) {
-		struct sig_ref r = {};
-
-		ASSERT_OK(policy_ref_parse(good[i].in, &r));
-		ASSERT_STREQ(r.whole, good[i].whole);
-		ASSERT_STREQ(r.registry, good[i].registry);
-		ASSERT_STREQ(r.repository, good[i].repository);
-		policy_ref_done(&r);
-	}
-	for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
-		struct sig_ref r = {};
-
-		if (policy_ref_parse(bad[i], &r) != -EBADMSG)
-			FAIL_("'%s' parsed", bad[i]);
-	}
-	memset(longname, 'a', sizeof(longname) - 1);
-	longname[sizeof(longname) - 1] = 0;
-	{
-		struct sig_ref r = {};
-
-		ASSERT_ERR(policy_ref_parse(longname, &r), -EBADMSG);
-	}
-}
-
-static void image_of(const char *ref, struct sig_ref *r, struct sig_image *img)
-{
-	ASSERT_OK(policy_ref_parse(ref, r));
+	ASSERT_OK(reference_parse(ref, r, NULL));
 	*img = (struct sig_image){ .manifest_digest = "sha256:" H64 };
-	policy_ref_to_image(r, img);
+	ASSERT_OK(policy_image_from_reference(*r, img));
 }
 
 static void test_scopes(void)
@@ -106,7 +43,7 @@ static void test_scopes(void)
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
-		_cleanup_(policy_ref_done) struct sig_ref r = {};
+		_cleanup_(reference_freep) struct reference *r = NULL;
 		_cleanup_(policy_strv_freep) char **l = NULL;
 		struct sig_image img;
 		size_t k = 0;
@@ -177,7 +114,7 @@ static void test_identity(void)
 	};
 
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
-		_cleanup_(policy_ref_done) struct sig_ref r = {};
+		_cleanup_(reference_freep) struct reference *r = NULL;
 		_cleanup_(buf_done) struct buf why = BUF_INIT(BUF_UNLIMITED);
 		struct policy_identity id = { t[i].type, (char *) t[i].a, (char *) t[i].b };
 		struct sig_image img;
@@ -204,7 +141,7 @@ static void test_payload(void)
 	    "\"type\":\"atomic container signature\"},\"optional\":{\"creator\":\"atomic "
 	    "2.0.0\",\"timestamp\":1634533638}}";
 	static const struct policy_identity exact = { POLICY_ID_MATCH_EXACT };
-	_cleanup_(policy_ref_done) struct sig_ref r = {}, r2 = {};
+	_cleanup_(reference_freep) struct reference *r = NULL, *r2 = NULL;
 	_cleanup_(buf_done) struct buf why = BUF_INIT(BUF_UNLIMITED);
 	struct sig_image img, other;
 
@@ -303,7 +240,7 @@ static void test_lookup(void)
 
 	ASSERT_OK(policy_parse(policy_json, strlen(policy_json), &p));
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
-		_cleanup_(policy_ref_done) struct sig_ref r = {};
+		_cleanup_(reference_freep) struct reference *r = NULL;
 		struct sig_image img;
 		const char *scope = "unset";
 
@@ -313,7 +250,7 @@ static void test_lookup(void)
 	}
 	/* The parsed contents of a few rules. */
 	{
-		_cleanup_(policy_ref_done) struct sig_ref r = {};
+		_cleanup_(reference_freep) struct reference *r = NULL;
 		const struct policy_reqs *q;
 		struct sig_image img;
 
@@ -334,7 +271,7 @@ static void test_lookup(void)
 		static const char j[] =
 		    "{\"default\":[],\"transports\":{\"docker\":{\"x.io\":[]}}}";
 		_cleanup_(policy_freep) struct policy *p2 = NULL;
-		_cleanup_(policy_ref_done) struct sig_ref r = {};
+		_cleanup_(reference_freep) struct reference *r = NULL;
 		struct sig_image img;
 		const char *scope = "unset";
 
@@ -416,7 +353,7 @@ static void test_evaluate(void)
 
 	ASSERT_OK(policy_parse(policy_json, strlen(policy_json), &p));
 	for (size_t i = 0; i < ELEMENTSOF(t); i++) {
-		_cleanup_(policy_ref_done) struct sig_ref r = {};
+		_cleanup_(reference_freep) struct reference *r = NULL;
 		_cleanup_(buf_done) struct buf why = BUF_INIT(BUF_UNLIMITED);
 		struct sig_image img;
 		int got;
@@ -432,7 +369,7 @@ static void test_evaluate(void)
 		    "{\"default\":[{\"type\":\"sigstoreSigned\",\"keyPath\":\"/k\","
 		    "\"signedIdentity\":{\"type\":\"matchExact\"}}],\"transports\":{}}";
 		_cleanup_(policy_freep) struct policy *p2 = NULL;
-		_cleanup_(policy_ref_done) struct sig_ref r = {};
+		_cleanup_(reference_freep) struct reference *r = NULL;
 		_cleanup_(buf_done) struct buf why = BUF_INIT(BUF_UNLIMITED);
 		struct sig_image img;
 
@@ -454,7 +391,7 @@ static void test_evaluate(void)
 		};
 		for (size_t i = 0; i < ELEMENTSOF(j); i++) {
 			_cleanup_(policy_freep) struct policy *p2 = NULL;
-			_cleanup_(policy_ref_done) struct sig_ref r = {};
+			_cleanup_(reference_freep) struct reference *r = NULL;
 			struct sig_image img;
 
 			ASSERT_OK(policy_parse(j[i], strlen(j[i]), &p2));
@@ -464,5 +401,4 @@ static void test_evaluate(void)
 	}
 }
 
-TESTS(test_ref_parse, test_scopes, test_identity, test_payload, test_lookup, test_parse_errors,
-      test_evaluate)
+TESTS(test_scopes, test_identity, test_payload, test_lookup, test_parse_errors, test_evaluate)

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "image-rs/reference.h"
 #include "image-rs/signature/simple.h"
 #include "tests/unit/tests.h"
 
@@ -23,15 +24,15 @@ static struct simple_config *parse_ok(const char *y)
 static const char *base_for(const struct simple_config *c, const char *ref)
 {
 	static char out[256];
-	struct sig_ref r = {};
+	struct reference *r = NULL;
 	struct sig_image img = { .manifest_digest = "sha256:x" };
 	const char *u;
 
-	ASSERT_OK(policy_ref_parse(ref, &r));
-	policy_ref_to_image(&r, &img);
+	ASSERT_OK(reference_parse(ref, &r, NULL));
+	ASSERT_OK(policy_image_from_reference(r, &img));
 	u = simple_config_base_url(c, &img);
 	snprintf(out, sizeof(out), "%s", u ? u : "(none)");
-	policy_ref_done(&r);
+	r = reference_free(r);
 	return out;
 }
 
@@ -207,13 +208,13 @@ static int run(const char *ref, const char *digest, const char *keyring, struct 
 {
 	_cleanup_(simple_config_freep) struct simple_config *c = parse_ok(
 	    "default-docker:\n  sigstore: file:///sigs/\n");
-	_cleanup_(policy_ref_done) struct sig_ref r = {};
+	_cleanup_(reference_freep) struct reference *r = NULL;
 	_cleanup_(buf_done) struct buf k = {};
 	struct sig_image img = {};
 	struct sig_env env = { .fetch = store_fetch, .ud = st, .sigstore = c, .now = 1700000000 };
 
-	ASSERT_OK(policy_ref_parse(ref, &r));
-	policy_ref_to_image(&r, &img);
+	ASSERT_OK(reference_parse(ref, &r, NULL));
+	ASSERT_OK(policy_image_from_reference(r, &img));
 	img.manifest_digest = digest;
 	load(keyring, &k);
 	return simple_check(&img, k.data, k.len, id, &env, why);

@@ -4,11 +4,11 @@
  * image, verify manifest and config by digest, stream blobs. */
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/utsname.h>
 
 #include "common/digest.h"
 #include "common/fs.h"
 #include "common/json-util.h"
+#include "manifest.h"
 #include "oci-layout.h"
 
 #define OCI_JSON_MAX (4u << 20)
@@ -18,8 +18,9 @@
 
 struct oci_layout {
 	int dirfd;
-	json_object *held[2 * OCI_MAX_NESTING + 4]; /* parsed documents kept alive */
+	json_object *held[4]; /* parsed documents kept alive */
 	size_t n_held;
+	char manifest_digest[DIGEST_OCI_STRING_MAX];
 };
 
 int oci_layout_open(const char *dir, struct oci_layout **ret)
@@ -63,17 +64,13 @@ static int blob_path(const char *digest, char **ret)
 		   : 0;
 }
 
-/* Reads a JSON blob, checks its digest, keeps it alive in l. */
-static int read_json(struct oci_layout *l, const char *name, const char *digest, json_object **ret,
+/* Reads index.json (digest NULL) or a blob, checked against its digest, into b. */
+static int read_blob(struct oci_layout *l, const char *name, const char *digest, struct buf *b,
 		     struct buf *err)
 {
-	_cleanup_(buf_done) struct buf b = BUF_INIT(OCI_JSON_MAX);
 	_cleanup_free_ char *path = NULL;
-	json_object *j;
 	int r;
 
-	if (l->n_held == ELEMENTSOF(l->held))
-		return -E2BIG;
 	if (digest) {
 		r = blob_path(digest, &path);
 		if (r < 0) {
@@ -83,20 +80,35 @@ static int read_json(struct oci_layout *l, const char *name, const char *digest,
 		}
 		name = path;
 	}
-	r = fs_read_file(l->dirfd, name, &b);
+	r = fs_read_file(l->dirfd, name, b);
 	if (r < 0) {
 		if (err)
 			(void) buf_appendf(err, "cannot read %s", name);
 		return r;
 	}
 	if (digest) {
-		r = digest_oci_check(digest, b.data, b.len);
+		r = digest_oci_check(digest, b->data, b->len);
 		if (r < 0) {
 			if (err)
 				(void) buf_appendf(err, "%s does not match its digest", name);
 			return r;
 		}
 	}
+	return 0;
+}
+
+/* Reads a JSON blob, checks its digest, keeps it alive in l. */
+static int read_json(struct oci_layout *l, const char *digest, json_object **ret, struct buf *err)
+{
+	_cleanup_(buf_done) struct buf b = BUF_INIT(OCI_JSON_MAX);
+	json_object *j;
+	int r;
+
+	if (l->n_held == ELEMENTSOF(l->held))
+		return -E2BIG;
+	r = read_blob(l, NULL, digest, &b, err);
+	if (r < 0)
+		return r;
 	r = json_parse(buf_str(&b), b.len, OCI_JSON_MAX, JSON_DEFAULT_MAX_DEPTH, &j, NULL);
 	if (r >= 0 && !json_object_is_type(j, json_type_object)) {
 		json_object_put(j);
@@ -104,7 +116,7 @@ static int read_json(struct oci_layout *l, const char *name, const char *digest,
 	}
 	if (r < 0) {
 		if (err)
-			(void) buf_appendf(err, "%s is not a JSON object", name);
+			(void) buf_appendf(err, "%s is not a JSON object", digest);
 		return r;
 	}
 	l->held[l->n_held++] = j;
@@ -112,106 +124,87 @@ static int read_json(struct oci_layout *l, const char *name, const char *digest,
 	return 0;
 }
 
-/* The GOARCH of this machine, as oci-spec's Arch::default() (upstream.md §6.2 step 5). */
-static const char *go_arch(void)
+/* Reads and parses an index: index.json (digest NULL) or a nested one. */
+static int read_index(struct oci_layout *l, const char *digest, struct manifest **ret,
+		      struct buf *err)
 {
-	struct utsname u;
+	_cleanup_(buf_done) struct buf b = BUF_INIT(OCI_JSON_MAX);
+	const char *name = digest ? digest : "index.json";
+	int r;
 
-	if (uname(&u) < 0)
-		return "";
-	if (streq(u.machine, "x86_64"))
-		return "amd64";
-	if (streq(u.machine, "aarch64"))
-		return "arm64";
-	if (streq(u.machine, "ppc64le"))
-		return "ppc64le";
-	return streq(u.machine, "s390x") ? "s390x" : "";
-}
-
-static bool is_index(json_object *desc)
-{
-	const char *mt = NULL;
-
-	(void) json_get_string(desc, "mediaType", &mt);
-	return streq_ptr(mt, "application/vnd.oci.image.index.v1+json") ||
-	       streq_ptr(mt, "application/vnd.docker.distribution.manifest.list.v2+json");
-}
-
-static int pick(json_object *index, const char *ref, bool by_platform, json_object **ret,
-		struct buf *err)
-{
-	json_object *ms;
-	size_t n;
-
-	if (json_get_array(index, "manifests", &ms) < 0) {
-		if (err)
-			(void) buf_append_str(err, "index without manifests");
-		return -EBADMSG;
+	r = read_blob(l, "index.json", digest, &b, err);
+	if (r < 0)
+		return r;
+	r = manifest_parse(b.data, b.len, MT_OCI_INDEX, ret);
+	if (r >= 0 && (*ret)->kind != MANIFEST_KIND_INDEX) {
+		*ret = manifest_free(*ret);
+		r = -EBADMSG;
 	}
-	n = json_object_array_length(ms);
-	for (size_t i = 0; i < n; i++) {
-		json_object *m = json_object_array_get_idx(ms, i), *o;
-		const char *v = NULL, *os = NULL, *arch = NULL;
+	if (r < 0 && err)
+		(void) buf_appendf(err, "%s is not an image index", name);
+	return r;
+}
 
-		if (by_platform) {
-			if (json_get_object(m, "platform", &o) < 0)
-				continue;
-			(void) json_get_string(o, "os", &os);
-			(void) json_get_string(o, "architecture", &arch);
-			if (streq_ptr(os, "linux") && streq_ptr(arch, go_arch())) {
-				*ret = m;
-				return 0;
-			}
-		} else if (ref) {
-			if (json_get_object(m, "annotations", &o) >= 0 &&
-			    json_get_string(o, "org.opencontainers.image.ref.name", &v) >= 0 &&
-			    streq(v, ref)) {
-				*ret = m;
-				return 0;
-			}
+/* The entry of index.json named ref (org.opencontainers.image.ref.name), or the only one. */
+static int pick(const struct manifest *index, const char *ref,
+		const struct manifest_descriptor **ret, struct buf *err)
+{
+	for (size_t i = 0; ref && i < index->n_entries; i++)
+		if (streq_ptr(manifest_descriptor_annotation(&index->entries[i],
+							     "org.opencontainers.image.ref.name"),
+			      ref)) {
+			*ret = &index->entries[i];
+			return 0;
 		}
-	}
-	if (!by_platform && !ref && n == 1) {
-		*ret = json_object_array_get_idx(ms, 0);
+	if (!ref && index->n_entries == 1) {
+		*ret = &index->entries[0];
 		return 0;
 	}
 	if (err) {
-		if (by_platform)
-			(void) buf_appendf(err, "no linux/%s image in the index", go_arch());
-		else if (ref)
+		if (ref)
 			(void) buf_appendf(err, "no image named '%s' in index.json", ref);
 		else
 			(void) buf_appendf(err, "index.json lists %zu images: name one as DIR:REF",
-					   n);
+					   index->n_entries);
 	}
-	return ref || by_platform ? -ENOENT : -EINVAL;
+	return ref ? -ENOENT : -EINVAL;
 }
 
 int oci_layout_image(struct oci_layout *l, const char *ref, struct oci_layout_image *ret,
 		     struct buf *err)
 {
-	json_object *index, *desc, *manifest, *config;
-	const char *digest, *config_digest;
+	_cleanup_(manifest_freep) struct manifest *index = NULL;
+	const struct manifest_descriptor *desc;
+	json_object *manifest, *config;
+	const char *config_digest;
 	int r;
 
-	r = read_json(l, "index.json", NULL, &index, err);
+	r = read_index(l, NULL, &index, err);
 	if (r < 0)
 		return r;
-	r = pick(index, ref, false, &desc, err);
-	for (unsigned depth = 0; r >= 0 && is_index(desc); depth++) {
+	r = pick(index, ref, &desc, err);
+	/* A nested index: this machine's linux entry, as a registry pull picks it. */
+	for (unsigned depth = 0;
+	     r >= 0 && manifest_kind_from_media_type(desc->media_type) == MANIFEST_KIND_INDEX;
+	     depth++) {
+		struct manifest *nested = NULL;
+
 		if (depth == OCI_MAX_NESTING)
 			return -E2BIG;
-		if (json_get_string(desc, "digest", &digest) < 0)
-			return -EBADMSG;
-		r = read_json(l, NULL, digest, &index, err);
-		if (r >= 0)
-			r = pick(index, NULL, true, &desc, err);
+		r = read_index(l, desc->digest_str, &nested, err);
+		if (r < 0)
+			return r;
+		manifest_free(index);
+		index = nested;
+		r = manifest_select_platform(index, "linux", manifest_go_arch(), NULL, &desc);
+		if (r < 0 && err)
+			(void) buf_appendf(err, "no linux/%s image in the index",
+					   manifest_go_arch());
 	}
 	if (r < 0)
 		return r;
-	if (json_get_string(desc, "digest", &digest) < 0)
-		return -EBADMSG;
-	r = read_json(l, NULL, digest, &manifest, err);
+	memcpy(l->manifest_digest, desc->digest_str, sizeof(l->manifest_digest));
+	r = read_json(l, l->manifest_digest, &manifest, err);
 	if (r < 0)
 		return r;
 	if (json_get_object(manifest, "config", &config) < 0 ||
@@ -220,10 +213,10 @@ int oci_layout_image(struct oci_layout *l, const char *ref, struct oci_layout_im
 			(void) buf_append_str(err, "manifest without config digest");
 		return -EBADMSG;
 	}
-	r = read_json(l, NULL, config_digest, &config, err);
+	r = read_json(l, config_digest, &config, err);
 	if (r < 0)
 		return r;
-	*ret = (struct oci_layout_image){ .manifest_digest = digest,
+	*ret = (struct oci_layout_image){ .manifest_digest = l->manifest_digest,
 					  .config_digest = config_digest,
 					  .manifest = manifest,
 					  .config = config };

@@ -17,7 +17,8 @@ int oci_layout_open(const char *dir, struct oci_layout **ret);
 struct oci_layout *oci_layout_free(struct oci_layout *l);
 DEFINE_POINTER_CLEANUP(struct oci_layout *, oci_layout_free)
 
-/* An image selected from index.json. Strings and objects belong to the layout. */
+/* An image selected from index.json. Strings and objects belong to the layout (one
+ * image per oci_layout). */
 struct oci_layout_image {
 	const char *manifest_digest;
 	const char *config_digest;

@@ -50,7 +50,7 @@ static int cca_evidence(const uint8_t *challenge, size_t n, struct buf *out)
 	if (n > 0)
 		memcpy(c, challenge, n);
 
-	r = tsm_report(TSM_PROVIDER_CCA, TSM_PRIVLEVEL_NONE, c, sizeof(c), &token);
+	r = tsm_report(TSM_PROVIDER_CCA, TSM_PRIVLEVEL_NONE, c, sizeof(c), &token, NULL);
 	if (r < 0)
 		return log_debug_errno(r, "Failed to get a CCA token from configfs-tsm: %m");
 

@@ -2,7 +2,10 @@
 /* The AMD SEV-SNP attester: detection by /sys/devices/platform/sev-guest, evidence from
  * /dev/sev-guest's extended report, init-data binding by HOSTDATA; no runtime
  * measurement. Follows guest-components attester/src/snp/{mod,hostdata}.rs and the sev
- * crate 6.3 ioctl layer (upstream.md §3.1, §3.2, §3.4). */
+ * crate 6.3 ioctl layer (upstream.md §3.1, §3.2, §3.4). Where the kernel offers
+ * configfs-tsm with the sev_guest provider (Linux >= 6.7), reports come from there
+ * instead (outblob: the report, auxblob: the certificate table): the kernel's own
+ * interface, which sizes the certificate buffer itself. The evidence is the same. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -13,6 +16,7 @@
 
 #include "aa/attester.h"
 #include "aa/attesters/attester-snp.h"
+#include "aa/attesters/tsm-report.h"
 #include "common/log.h"
 
 /* The uapi as upstream.md records it; whichever header we compiled against must agree. */
@@ -147,14 +151,48 @@ int snp_guest_get_ext_report(const struct snp_guest_dev *dev, const uint8_t repo
 	return 0;
 }
 
+/* SnpEvidence { attestation_report, cert_chain } for a raw report and its certificate
+ * table (empty: none), appended to out. */
+static int evidence_json(const uint8_t raw[SNP_REPORT_SIZE], const struct buf *certs,
+			 struct buf *out)
+{
+	_cleanup_(snp_cert_table_done) struct snp_cert_table table = {};
+	struct snp_report rep;
+	size_t start = out->len;
+	int r;
+
+	r = snp_report_parse(raw, SNP_REPORT_SIZE, &rep);
+	if (r < 0)
+		return log_debug_errno(r, "Failed to parse attestation report: %m");
+	if (certs->len > 0) {
+		r = snp_cert_table_parse(certs->data, certs->len, &table);
+		if (r < 0)
+			return log_debug_errno(r, "Failed to parse the SNP certificate table: %m");
+	}
+
+	/* Already in key order. */
+	r = buf_append_str(out, "{\"attestation_report\":");
+	if (r >= 0)
+		r = snp_report_append_json(&rep, out);
+	if (r >= 0)
+		r = buf_append_str(out, ",\"cert_chain\":");
+	if (r >= 0)
+		r = certs->len > 0 ? snp_cert_table_append_json(&table, out)
+				   : buf_append_str(out, "null");
+	if (r >= 0)
+		r = buf_append_str(out, "}");
+	if (r < 0) {
+		buf_truncate(out, start);
+		return r;
+	}
+	return 0;
+}
+
 int snp_guest_evidence(const struct snp_guest_dev *dev, const uint8_t *report_data, size_t n,
 		       struct buf *out)
 {
 	_cleanup_(buf_done) struct buf certs = BUF_INIT(SNP_CERTS_MAX);
-	_cleanup_(snp_cert_table_done) struct snp_cert_table table = {};
 	uint8_t data[SNP_REPORT_DATA_SIZE] = {}, raw[SNP_REPORT_SIZE];
-	struct snp_report rep;
-	size_t start = out->len;
 	int r;
 
 	if (n > SNP_REPORT_DATA_SIZE)
@@ -166,47 +204,19 @@ int snp_guest_evidence(const struct snp_guest_dev *dev, const uint8_t *report_da
 	r = snp_guest_get_ext_report(dev, data, raw, &certs);
 	if (r < 0)
 		return log_debug_errno(r, "Failed to get attestation report: %m");
-	r = snp_report_parse(raw, sizeof(raw), &rep);
-	if (r < 0)
-		return log_debug_errno(r, "Failed to parse attestation report: %m");
-	if (certs.len > 0) {
-		r = snp_cert_table_parse(certs.data, certs.len, &table);
-		if (r < 0)
-			return log_debug_errno(r, "Failed to parse the SNP certificate table: %m");
-	}
-
-	/* SnpEvidence { attestation_report, cert_chain }: already in key order. */
-	r = buf_append_str(out, "{\"attestation_report\":");
-	if (r >= 0)
-		r = snp_report_append_json(&rep, out);
-	if (r >= 0)
-		r = buf_append_str(out, ",\"cert_chain\":");
-	if (r >= 0)
-		r = certs.len > 0 ? snp_cert_table_append_json(&table, out)
-				  : buf_append_str(out, "null");
-	if (r >= 0)
-		r = buf_append_str(out, "}");
-	if (r < 0) {
-		buf_truncate(out, start);
-		return r;
-	}
-	return 0;
+	return evidence_json(raw, &certs, out);
 }
 
-int snp_guest_bind_initdata(const struct snp_guest_dev *dev, const uint8_t *digest, size_t n)
+/* Upstream's HOSTDATA check of a report. */
+static int check_host_data(const uint8_t raw[SNP_REPORT_SIZE], const uint8_t *digest, size_t n)
 {
-	uint8_t zero[SNP_REPORT_DATA_SIZE] = {}, raw[SNP_REPORT_SIZE],
-		want[SNP_HOST_DATA_SIZE] = {};
+	uint8_t want[SNP_HOST_DATA_SIZE] = {};
 	struct snp_report rep;
 	int r;
 
-	r = snp_guest_get_report(dev, zero, raw);
+	r = snp_report_parse(raw, SNP_REPORT_SIZE, &rep);
 	if (r < 0)
 		return log_debug_errno(r, "Get HOSTDATA failed: %m");
-	r = snp_report_parse(raw, sizeof(raw), &rep);
-	if (r < 0)
-		return log_debug_errno(r, "Get HOSTDATA failed: %m");
-
 	/* Zero-padded or truncated to the field, as upstream's pad::<32>(). */
 	if (n > 0)
 		memcpy(want, digest, MIN(n, sizeof(want)));
@@ -214,6 +224,35 @@ int snp_guest_bind_initdata(const struct snp_guest_dev *dev, const uint8_t *dige
 		log_error("HOSTDATA does not match.");
 		return -EPERM;
 	}
+	return 0;
+}
+
+int snp_guest_bind_initdata(const struct snp_guest_dev *dev, const uint8_t *digest, size_t n)
+{
+	uint8_t zero[SNP_REPORT_DATA_SIZE] = {}, raw[SNP_REPORT_SIZE];
+	int r;
+
+	r = snp_guest_get_report(dev, zero, raw);
+	if (r < 0)
+		return log_debug_errno(r, "Get HOSTDATA failed: %m");
+	return check_host_data(raw, digest, n);
+}
+
+/* A report (and, with certs, the certificate table) through configfs-tsm. */
+static int tsm_get_report(const uint8_t data[SNP_REPORT_DATA_SIZE], uint8_t raw[SNP_REPORT_SIZE],
+			  struct buf *certs)
+{
+	_cleanup_(buf_done) struct buf blob = BUF_INIT(TSM_OUTBLOB_READ_MAX);
+	int r;
+
+	r = tsm_report(TSM_PROVIDER_SEV, TSM_PRIVLEVEL_FLOOR, data, SNP_REPORT_DATA_SIZE, &blob,
+		       certs);
+	if (r < 0)
+		return log_debug_errno(r, "Failed to get an SNP report from configfs-tsm: %m");
+	if (blob.len != SNP_REPORT_SIZE)
+		return log_debug_errno(-EBADMSG, "configfs-tsm SNP report is %zu bytes, not %u",
+				       blob.len, SNP_REPORT_SIZE);
+	memcpy(raw, blob.data, SNP_REPORT_SIZE);
 	return 0;
 }
 
@@ -256,6 +295,15 @@ static int snp_ops_evidence(const uint8_t *report_data, size_t n, struct buf *ou
 
 	if (n > SNP_REPORT_DATA_SIZE)
 		return -EINVAL;
+	if (tsm_report_available(TSM_PROVIDER_SEV)) {
+		_cleanup_(buf_done) struct buf certs = BUF_INIT(SNP_CERTS_MAX);
+		uint8_t data[SNP_REPORT_DATA_SIZE] = {}, raw[SNP_REPORT_SIZE];
+
+		if (n > 0)
+			memcpy(data, report_data, n);
+		r = tsm_get_report(data, raw, &certs);
+		return r < 0 ? r : evidence_json(raw, &certs, out);
+	}
 	r = open_dev(&fd);
 	if (r < 0)
 		return r;
@@ -268,6 +316,12 @@ static int snp_ops_bind_initdata(const uint8_t *digest, size_t n)
 	struct snp_guest_dev dev = { .ioctl = dev_ioctl, .userdata = &fd };
 	int r;
 
+	if (tsm_report_available(TSM_PROVIDER_SEV)) {
+		uint8_t zero[SNP_REPORT_DATA_SIZE] = {}, raw[SNP_REPORT_SIZE];
+
+		r = tsm_get_report(zero, raw, NULL);
+		return r < 0 ? r : check_host_data(raw, digest, n);
+	}
 	r = open_dev(&fd);
 	if (r < 0)
 		return r;

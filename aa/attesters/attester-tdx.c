@@ -175,7 +175,7 @@ static int tdx_evidence(const uint8_t *report_data, size_t n, struct buf *out)
 	if (n > 0)
 		memcpy(rd, report_data, n);
 
-	r = tsm_report(TSM_PROVIDER_TDX, TSM_PRIVLEVEL_NONE, rd, sizeof(rd), &quote);
+	r = tsm_report(TSM_PROVIDER_TDX, TSM_PRIVLEVEL_NONE, rd, sizeof(rd), &quote, NULL);
 	if (r == -EOPNOTSUPP && (qgs = getenv("COCOBOX_TDX_QGS")))
 		r = tdx_quote_from_qgs(qgs, rd, &quote);
 	if (r < 0)

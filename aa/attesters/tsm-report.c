@@ -183,15 +183,40 @@ static int tsm_write_attr(int dirfd, const char *attr, const void *p, size_t n)
 	return 0;
 }
 
+/* The lowest privilege level the provider allows (SEV-SNP: the VMPL this guest runs at,
+ * non-zero under an SVSM); 0 when the attribute is absent. */
+static int tsm_read_privlevel_floor(int dirfd, int *ret)
+{
+	_cleanup_(buf_done) struct buf b = BUF_INIT(TSM_ATTR_TEXT_MAX);
+	uint32_t v;
+	int r;
+
+	r = fs_read_file(dirfd, "privlevel_floor", &b);
+	if (r == -ENOENT) {
+		*ret = 0;
+		return 0;
+	}
+	if (r < 0)
+		return r == -E2BIG ? -EBADMSG : r;
+	r = tsm_parse_u32(&b, &v);
+	if (r < 0)
+		return r;
+	if (v > TSM_PRIVLEVEL_MAX)
+		return -EBADMSG;
+	*ret = (int) v;
+	return 0;
+}
+
 int tsm_report(const char *provider, int privlevel, const uint8_t *inblob, size_t n,
-	       struct buf *out)
+	       struct buf *out, struct buf *aux)
 {
 	_cleanup_(tsm_dir_done) struct tsm_dir d = TSM_DIR_INIT;
-	_cleanup_(buf_done) struct buf blob = BUF_INIT(TSM_OUTBLOB_READ_MAX);
+	_cleanup_(buf_done) struct buf blob = BUF_INIT(TSM_OUTBLOB_READ_MAX),
+				       auxblob = BUF_INIT(TSM_OUTBLOB_READ_MAX);
 	uint32_t writes = 0;
 	int r;
 
-	if (n == 0 || privlevel > TSM_PRIVLEVEL_MAX)
+	if (n == 0 || privlevel > TSM_PRIVLEVEL_MAX || privlevel < TSM_PRIVLEVEL_FLOOR)
 		return -EINVAL;
 	if (n > TSM_INBLOB_MAX)
 		return -E2BIG;
@@ -203,6 +228,11 @@ int tsm_report(const char *provider, int privlevel, const uint8_t *inblob, size_
 	if (r < 0)
 		return r;
 
+	if (privlevel == TSM_PRIVLEVEL_FLOOR) {
+		r = tsm_read_privlevel_floor(d.fd, &privlevel);
+		if (r < 0)
+			return log_debug_errno(r, "Failed to read TSM report privlevel_floor: %m");
+	}
 	if (privlevel >= 0) {
 		char text[16];
 		int k = snprintf(text, sizeof(text), "%d\n", privlevel);
@@ -222,11 +252,25 @@ int tsm_report(const char *provider, int privlevel, const uint8_t *inblob, size_
 		return log_debug_errno(r, "Failed to read TSM report outblob: %m");
 	if (blob.len == 0)
 		return log_debug_errno(-EBADMSG, "TSM report outblob is empty");
+	/* The same report's auxiliary blob; providers without one lack the file. */
+	if (aux) {
+		r = fs_read_file(d.fd, "auxblob", &auxblob);
+		if (r < 0 && r != -ENOENT)
+			return log_debug_errno(r, "Failed to read TSM report auxblob: %m");
+	}
 
 	r = tsm_check_generation(d.fd, writes);
 	if (r < 0)
 		return r;
 
+	/* Room in both first, so neither changes on failure. */
+	r = buf_reserve(out, blob.len);
+	if (r >= 0 && aux)
+		r = buf_reserve(aux, auxblob.len);
+	if (r < 0)
+		return r;
+	if (aux)
+		(void) buf_append(aux, auxblob.data, auxblob.len);
 	return buf_append(out, blob.data, blob.len);
 }
 

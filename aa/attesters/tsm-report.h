@@ -25,20 +25,24 @@
 
 /* No privlevel write (TDX, CCA). */
 #define TSM_PRIVLEVEL_NONE (-1)
+/* Write the provider's privlevel_floor (SEV-SNP: the guest's own VMPL). */
+#define TSM_PRIVLEVEL_FLOOR (-2)
 
 /* Generates one report: creates a unique directory under TSM_REPORT_PATH, checks that
  * its "provider" reads exactly "<provider>\n", writes privlevel (0..3, as decimal text,
- * only when >= 0), writes inblob[0..n) to "inblob", reads "outblob" and appends it to
- * out, then reads "generation" and fails when it is above 1 (someone else wrote inblob
- * in between, so outblob may answer their request). The directory is removed on every
- * path. out is left untouched on failure.
- * Errors: -EINVAL empty inblob or privlevel > 3; -E2BIG n > TSM_INBLOB_MAX or outblob
+ * only when >= 0; TSM_PRIVLEVEL_FLOOR writes what "privlevel_floor" says), writes
+ * inblob[0..n) to "inblob", reads "outblob" and, when aux is non-NULL, "auxblob" (SEV-SNP:
+ * the host's certificate table; nothing when the file is absent), then reads "generation"
+ * and fails when it counts more writes than ours (someone else wrote in between, so the
+ * blobs may answer their request). On success outblob is appended to out and auxblob to
+ * aux. The directory is removed on every path; out and aux are left untouched on failure.
+ * Errors: -EINVAL empty inblob or privlevel out of range; -E2BIG n > TSM_INBLOB_MAX or outblob
  * larger than TSM_OUTBLOB_READ_MAX (or than out->max allows); -EOPNOTSUPP no
  * configfs-tsm report directory; -ENODEV the provider is another one (or unreadable
- * text); -EBUSY generation > 1; -EBADMSG empty outblob or a generation that is not a
- * number; -errno from the file system (mkdir, open, read, write). */
+ * text); -EBUSY generation past our writes; -EBADMSG empty outblob, or a generation or privlevel_floor
+ * that is not a number; -errno from the file system (mkdir, open, read, write). */
 int tsm_report(const char *provider, int privlevel, const uint8_t *inblob, size_t n,
-	       struct buf *out);
+	       struct buf *out, struct buf *aux);
 
 /* True when a report directory can be created and its provider is provider (the
  * detect() probe of upstream's TsmReportPath::new). Leaves nothing behind. */

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# The TDX and CCA attesters (aa/attesters/) against a FUSE configfs-tsm and TDX
+# The TDX, CCA and SNP attesters (aa/attesters/) against a FUSE configfs-tsm and TDX
 # measurements sysfs (helpers/tsm-fuse.py) under $COCOBOX_ATTESTER_ROOT: the quote is
 # the published tdx_quote_4.dat with our report data at its REPORTDATA offset, the CCA
-# token the published example token with our challenge over its realm challenge.
+# token the published example token with our challenge over its realm challenge, the
+# SNP report the published test report with our report data and a VCEK table as auxblob.
 # Checks the evidence JSON, provider and generation checks, size limits, RTMR extend
 # semantics, init-data binding, and that no report directory is ever left behind; then
 # the TDREPORT ioctl fallback and the quote from a test QGS (helpers/qgs-test-server.py)
@@ -68,7 +69,7 @@ RD48=$(printf '%02x' $(seq 101 148))
 RD64=$(printf '%02x' $(seq 1 64))
 RD65=${RD64}ff
 
-plan 55
+plan 61
 
 # expect_errno NAME ERRNO CMD...: CMD fails with exit status ERRNO (attester-cli's rule).
 expect_errno() {
@@ -237,6 +238,38 @@ expect_errno "TDX refuses the arm_cca_guest provider (ENODEV)" 19 "$CLI" tdx evi
 if [ "$(uname -m)" = aarch64 ]; then want=cca; else want=sample; fi
 expect_output "detect: cca only on aarch64 ($(uname -m))" $want "$CLI" - detect
 no_leftovers "CCA"
+
+# --- SEV-SNP over configfs-tsm: outblob is the report, auxblob the certificate table ----------
+SNP_REPORT=$VECTORS/snp/test-report.bin
+if [ -f "$SNP_REPORT" ] && "$CLI" snp mr-supported >/dev/null 2>&1; then
+	# A GUID table as the host hands it over: VCEK entry, all-zero terminator, the cert.
+	"$PY" - "$VECTORS/snp/test-vcek.der" "$T_TMP/certs.bin" <<'EOF'
+import struct, sys, uuid
+der = open(sys.argv[1], "rb").read()
+guid = uuid.UUID("63da758d-e664-4564-adc5-f4b93be8accd").bytes
+open(sys.argv[2], "wb").write(guid + struct.pack("<II", 48, len(der)) + bytes(24) + der)
+EOF
+	mount_fs --outblob "$SNP_REPORT" --reportdata-offset 80 --provider sev_guest \
+		--auxblob "$T_TMP/certs.bin" --privlevel-floor 2 --sev-guest-platform
+	"$CLI" snp evidence "$RD48" >"$T_TMP/snp" 2>"$T_TMP/err"
+	check "SNP evidence from configfs-tsm (privlevel floor 2 written)" "$PY" - "$T_TMP/snp" \
+		"$RD48" "$VECTORS/snp/test-vcek.der" <<'EOF'
+import json, sys
+ev = json.loads(open(sys.argv[1]).read())
+assert list(ev) == ["attestation_report", "cert_chain"], list(ev)
+rd = bytes.fromhex(sys.argv[2]).ljust(64, b"\0")
+assert ev["attestation_report"]["report_data"] == list(rd)
+der = open(sys.argv[3], "rb").read()
+assert ev["cert_chain"] == [{"cert_type": "VCEK", "data": list(der)}], str(ev["cert_chain"])[:80]
+EOF
+	expect_output "detect: snp by its platform device" snp "$CLI" - detect
+	check "SNP init-data binding: HOSTDATA matches" "$CLI" snp bind "$(printf '0%.0s' $(seq 64))"
+	expect_errno "SNP init-data binding: HOSTDATA differs (EPERM)" 1 "$CLI" snp bind "$RD48"
+	expect_errno "SNP 65-byte report data refused (EINVAL)" 22 "$CLI" snp evidence "$RD65"
+	no_leftovers "SNP"
+else
+	for i in 1 2 3 4 5 6; do skip "SNP over configfs-tsm: no snp attester or no vectors"; done
+fi
 
 # --- no configfs-tsm -------------------------------------------------------------------------
 umount_fs

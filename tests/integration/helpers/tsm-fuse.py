@@ -4,7 +4,9 @@
 # measurements sysfs (Linux >= 6.16), for the attester integration tests. Mounted on
 # $ROOT (the tests' COCOBOX_ATTESTER_ROOT) it serves:
 #   sys/kernel/config/tsm/report/       mkdir/rmdir of report entries, each with
-#       provider generation inblob outblob privlevel privlevel_floor
+#       provider generation inblob outblob privlevel privlevel_floor, and auxblob
+#       (the --auxblob file) when given
+#   sys/devices/platform/sev-guest/   (with --sev-guest-platform: the SNP detect() probe)
 #   sys/devices/virtual/misc/tdx_guest/measurements/   (with --measurements)
 #       rtmr0..3:sha384 (read 48 bytes; a 48-byte write extends: new = SHA384(old || w))
 #       mrconfigid (48 bytes, --mrconfigid)
@@ -13,7 +15,8 @@
 # Semantics follow drivers/virt/coco/tsm.c: inblob is a binary attribute whose writes
 # collect until the file is closed (max 64 bytes, -EFBIG past it); every committed write
 # to inblob or privlevel advances generation; outblob is the template (--outblob) with
-# the zero-padded inblob copied to --reportdata-offset. --race makes each inblob commit
+# the zero-padded inblob copied to --reportdata-offset; reading it with privlevel below
+# --privlevel-floor fails with EINVAL, as the kernel refuses such a request. --race makes each inblob commit
 # advance generation by 2, as when another process wrote inblob in between.
 # Needs python3-fusepy (Debian: module "fusepy") and /dev/fuse.
 import argparse
@@ -76,6 +79,8 @@ class TsmFs(fuse.Operations):
                   "/sys/devices/virtual/misc/tdx_guest", MEAS}
         if self.args.tdx_guest_device:
             d.add("/dev")
+        if self.args.sev_guest_platform:
+            d |= {"/sys/devices", "/sys/devices/platform", "/sys/devices/platform/sev-guest"}
         d |= {REPORT + "/" + n for n in self.reports}
         return d
 
@@ -96,9 +101,13 @@ class TsmFs(fuse.Operations):
             if attr == "generation":
                 return b"%d\n" % r.generation
             if attr == "privlevel_floor":
-                return b"0\n"
-            if attr == "outblob":
+                return b"%d\n" % self.args.privlevel_floor
+            if attr == "auxblob" and self.args.auxblob:
                 if r.inblob is None:
+                    raise err(errno.EINVAL)
+                return open(self.args.auxblob, "rb").read()
+            if attr == "outblob":
+                if r.inblob is None or r.privlevel < self.args.privlevel_floor:
                     raise err(errno.EINVAL)
                 if not self.template:
                     raise err(errno.EIO)
@@ -121,7 +130,7 @@ class TsmFs(fuse.Operations):
     def files(self, path):
         if path in self.reports_dirs():
             return ["provider", "generation", "inblob", "outblob", "privlevel",
-                    "privlevel_floor"]
+                    "privlevel_floor"] + (["auxblob"] if self.args.auxblob else [])
         if self.args.measurements and path == MEAS:
             return ["mrconfigid"] + ["rtmr%d:sha384" % i for i in range(4)]
         if self.args.tdx_guest_device and path == "/dev":
@@ -274,6 +283,10 @@ def main():
     ap.add_argument("--provider", default="tdx_guest")
     ap.add_argument("--outblob", help="template for outblob")
     ap.add_argument("--reportdata-offset", type=int, default=0)
+    ap.add_argument("--auxblob", help="file served as auxblob (SNP: the certificate table)")
+    ap.add_argument("--privlevel-floor", type=int, default=0)
+    ap.add_argument("--sev-guest-platform", action="store_true",
+                    help="serve /sys/devices/platform/sev-guest")
     ap.add_argument("--race", action="store_true",
                     help="each inblob commit advances generation by 2")
     ap.add_argument("--measurements", action="store_true",

@@ -106,18 +106,18 @@ static void test_request_limits_and_cleanup(void)
 
 	ASSERT_TRUE(d >= 0);
 	ASSERT_OK(setenv("COCOBOX_ATTESTER_ROOT", tmp, 1));
-	ASSERT_ERR(tsm_report("tdx_guest", TSM_PRIVLEVEL_NONE, in, 0, &out), -EINVAL);
-	ASSERT_ERR(tsm_report("tdx_guest", TSM_PRIVLEVEL_NONE, in, sizeof(in), &out), -E2BIG);
-	ASSERT_ERR(tsm_report("sev_guest", 4, in, 64, &out), -EINVAL);
+	ASSERT_ERR(tsm_report("tdx_guest", TSM_PRIVLEVEL_NONE, in, 0, &out, NULL), -EINVAL);
+	ASSERT_ERR(tsm_report("tdx_guest", TSM_PRIVLEVEL_NONE, in, sizeof(in), &out, NULL), -E2BIG);
+	ASSERT_ERR(tsm_report("sev_guest", 4, in, 64, &out, NULL), -EINVAL);
 	/* No configfs-tsm at all. */
-	ASSERT_ERR(tsm_report("tdx_guest", TSM_PRIVLEVEL_NONE, in, 64, &out), -EOPNOTSUPP);
+	ASSERT_ERR(tsm_report("tdx_guest", TSM_PRIVLEVEL_NONE, in, 64, &out, NULL), -EOPNOTSUPP);
 	ASSERT_TRUE(!tsm_report_available("tdx_guest"));
 
 	/* A plain directory: mkdir works but no provider attribute appears; the request
 	 * fails and its directory is gone again. */
 	(void) snprintf(root, sizeof(root), "%s%s", tmp, TSM_REPORT_PATH);
 	ASSERT_OK(fs_mkdir_p(root, 0755));
-	ASSERT_ERR(tsm_report("tdx_guest", TSM_PRIVLEVEL_NONE, in, 64, &out), -ENOENT);
+	ASSERT_ERR(tsm_report("tdx_guest", TSM_PRIVLEVEL_NONE, in, 64, &out, NULL), -ENOENT);
 	ASSERT_TRUE(dir_is_empty(root));
 	ASSERT_TRUE(!tsm_report_available("tdx_guest"));
 	ASSERT_TRUE(dir_is_empty(root));

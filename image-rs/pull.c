@@ -85,6 +85,17 @@ static int sig_cosign_blob(void *ud, _unused_ const struct sig_image *img, const
 	return registry_blob_get(s->reg, s->repo, &d, REGISTRY_SIZE_UNKNOWN, SIG_RESOURCE_MAX, out);
 }
 
+static int sig_registry_signatures(void *ud, const struct sig_image *img, struct buf *out)
+{
+	struct sig_source *s = ud;
+	struct digest_oci d;
+	int r = digest_oci_parse(img->manifest_digest, &d);
+
+	if (r < 0)
+		return r;
+	return registry_get_signatures(s->reg, s->repo, &d, SIMPLE_EXTENSION_MAX_SIZE, out);
+}
+
 /* The policy is evaluated for the image as the caller named it (upstream passes
  * image_url), with the digests of what this task's registry serves. */
 static int check_policy(const struct image_pull_config *cfg, struct reference *named,
@@ -97,6 +108,7 @@ static int check_policy(const struct image_pull_config *cfg, struct reference *n
 	struct sig_env env = { .fetch = sig_fetch,
 			       .cosign_manifest = sig_cosign_manifest,
 			       .cosign_blob = sig_cosign_blob,
+			       .registry_signatures = sig_registry_signatures,
 			       .ud = &src };
 	struct sig_image si = { .manifest_digest = img->manifest_digest_str,
 				.index_digest = img->has_list_digest ? img->list_digest_str

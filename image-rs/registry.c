@@ -506,6 +506,31 @@ static bool body_matches(const struct buf *body, const struct digest_oci *want)
 	return digest_equal(d, want->d, digest_size(want->alg));
 }
 
+int registry_get_signatures(struct registry *r, const char *repo, const struct digest_oci *d,
+			    size_t max, struct buf *out)
+{
+	_cleanup_(http_resp_done) struct http_resp resp = HTTP_RESP_INIT(max);
+	_cleanup_free_ char *path = NULL;
+	char ds[DIGEST_OCI_STRING_MAX];
+	int ret;
+
+	last_error[0] = 0;
+	if (!reference_is_valid_path(repo, strlen(repo)))
+		return -EINVAL;
+	digest_oci_format(d->alg, d->d, ds);
+	if (asprintf(&path, "/extensions/v2/%s/signatures/%s", repo, ds) < 0)
+		return -ENOMEM;
+	ret = request(r, repo, HTTP_GET, path, "Accept: application/json", NULL, &resp);
+	if (ret == -E2BIG)
+		return set_error(ret, "signature list of '%s' is larger than %zu bytes", repo, max);
+	if (ret < 0)
+		return ret;
+	buf_done(out);
+	*out = resp.body;
+	resp.body = BUF_INIT(max);
+	return 0;
+}
+
 int registry_get_manifest(struct registry *r, const char *repo, const char *ref, struct buf *body,
 			  char **ret_content_type, struct digest_oci *ret_digest)
 {

@@ -66,6 +66,13 @@ const char *registry_last_error(void);
 int registry_get_manifest(struct registry *r, const char *repo, const char *ref, struct buf *body,
 			  char **ret_content_type, struct digest_oci *ret_digest);
 
+/* GET /extensions/v2/<repo>/signatures/<digest>, the signature API extension of
+ * OpenShift's and Quay's registries that c/image reads: the JSON body (at most max
+ * bytes, else -E2BIG) into out. -ENOENT when the registry has no such endpoint or no
+ * signatures (404); other errors as registry_get_manifest(). */
+int registry_get_signatures(struct registry *r, const char *repo, const struct digest_oci *d,
+			    size_t max, struct buf *out);
+
 /* HEAD /v2/<repo>/blobs/<digest>: 0 with the size (REGISTRY_SIZE_UNKNOWN without
  * Content-Length), or the errors above. */
 int registry_blob_head(struct registry *r, const char *repo, const struct digest_oci *d,

@@ -124,6 +124,9 @@ struct sig_env {
 	int (*cosign_manifest)(void *ud, const struct sig_image *img, struct buf *out);
 	int (*cosign_blob)(void *ud, const struct sig_image *img, const char *digest,
 			   struct buf *out);
+	/* The registry signature extension's JSON for img's manifest digest (-ENOENT when
+	 * the registry has none or no extension); NULL: not asked. */
+	int (*registry_signatures)(void *ud, const struct sig_image *img, struct buf *out);
 	void *ud;
 	/* Lookaside configuration for signedBy; NULL: "not set", every signedBy fails. */
 	const struct simple_config *sigstore;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/b64.h"
+#include "common/json-util.h"
 #include "simple.h"
 
 /* ---- YAML subset ---- */
@@ -519,6 +521,118 @@ static int one_signature(const struct openpgp_keyring *kr, const struct buf *sig
 				    false, why);
 }
 
+int simple_extension_parse(const void *p, size_t n, struct buf **ret, size_t *ret_n)
+{
+	_cleanup_(json_object_putp) json_object *j = NULL;
+	struct buf *list = NULL;
+	json_object *sigs;
+	size_t count = 0, len;
+	int r;
+
+	r = json_parse(p, n, SIMPLE_EXTENSION_MAX_SIZE, JSON_DEFAULT_MAX_DEPTH, &j, NULL);
+	if (r < 0)
+		return r;
+	if (json_get_array(j, "signatures", &sigs) < 0)
+		return -EBADMSG;
+	len = json_object_array_length(sigs);
+	list = calloc(MIN(len, (size_t) SIMPLE_MAX_SIGNATURES) + 1, sizeof(*list));
+	if (!list)
+		return -ENOMEM;
+	for (size_t i = 0; i < len && count < SIMPLE_MAX_SIGNATURES; i++) {
+		json_object *e = json_object_array_get_idx(sigs, i), *v;
+		const char *type, *content;
+
+		if (!json_object_is_type(e, json_type_object) ||
+		    !json_object_object_get_ex(e, "version", &v) ||
+		    !json_object_is_type(v, json_type_int) ||
+		    json_get_string(e, "type", &type) < 0 ||
+		    json_get_string(e, "content", &content) < 0) {
+			r = -EBADMSG;
+			goto fail;
+		}
+		/* c/image skips what it does not know rather than failing the image. */
+		if (json_object_get_int64(v) != 2 || !streq(type, "atomic"))
+			continue;
+		list[count] = BUF_INIT(OPENPGP_MAX_INPUT);
+		r = b64_decode(B64_STD, content, strlen(content), &list[count]);
+		count++;
+		if (r < 0)
+			goto fail;
+	}
+	*ret = list;
+	*ret_n = count;
+	return 0;
+fail:
+	simple_signatures_free(list, count);
+	return r;
+}
+
+void simple_signatures_free(struct buf *list, size_t n)
+{
+	for (size_t i = 0; list && i < n; i++)
+		buf_done(&list[i]);
+	free(list);
+}
+
+/* Checks one signature, adding its reason to reasons when it is refused. */
+static int try_signature(const struct openpgp_keyring *kr, const struct buf *sig, int fetched,
+			 const char *label, const struct sig_image *img,
+			 const struct policy_identity *id, uint64_t now, struct buf *reasons)
+{
+	_cleanup_(buf_done) struct buf one = BUF_INIT(BUF_UNLIMITED);
+	int r = fetched;
+
+	if (r == 0)
+		r = one_signature(kr, sig, img, id, now, &one);
+	else
+		(void) policy_why(&one, r, "cannot be read");
+	if (r < 0 && r != -ENOMEM)
+		(void) buf_appendf(reasons, "%s%s: %s", reasons->len ? "; " : "", label,
+				   buf_str(&one));
+	return r;
+}
+
+/* The signatures the registry's API extension lists for img, checked in turn. */
+static int check_extension(const struct openpgp_keyring *kr, const struct sig_image *img,
+			   const struct policy_identity *id, const struct sig_env *env,
+			   uint64_t now, struct buf *why)
+{
+	_cleanup_(buf_done) struct buf body = BUF_INIT(SIMPLE_EXTENSION_MAX_SIZE);
+	_cleanup_(buf_done) struct buf reasons = BUF_INIT(64u << 10);
+	struct buf *list = NULL;
+	size_t n = 0;
+	int r, last = 0;
+
+	r = env->registry_signatures(env->ud, img, &body);
+	if (r == -ENOENT)
+		return policy_why(why, r,
+				  "A signature was required, but the registry has none for %s",
+				  img->manifest_digest);
+	if (r < 0)
+		return policy_why(why, r, "Cannot read signatures from the registry");
+	r = simple_extension_parse(body.data, body.len, &list, &n);
+	if (r < 0)
+		return policy_why(why, r, "The registry's signature list does not parse");
+	for (size_t i = 0; i < n; i++) {
+		char label[32];
+
+		snprintf(label, sizeof(label), "registry signature %zu", i + 1);
+		r = try_signature(kr, &list[i], 0, label, img, id, now, &reasons);
+		if (r == 0 || r == -ENOMEM)
+			break;
+		last = r;
+	}
+	simple_signatures_free(list, n);
+	if (r == 0 || r == -ENOMEM)
+		return r;
+	if (!last)
+		return policy_why(why, -ENOENT,
+				  "A signature was required, but the registry has none for %s",
+				  img->manifest_digest);
+	return policy_why(why, last, "The signatures do not satisfy the policy: %s",
+			  buf_str(&reasons));
+}
+
 int simple_check(const struct sig_image *img, const void *keyring, size_t n,
 		 const struct policy_identity *id, const struct sig_env *env, struct buf *why)
 {
@@ -528,7 +642,7 @@ int simple_check(const struct sig_image *img, const void *keyring, size_t n,
 	_cleanup_(openpgp_keyring_freep) struct openpgp_keyring *kr = NULL;
 	_cleanup_(buf_done) struct buf reasons = BUF_INIT(64u << 10);
 	_cleanup_free_ char *dir = NULL;
-	const char *base, *digest = img->manifest_digest, *colon;
+	const char *base = NULL, *digest = img->manifest_digest, *colon;
 	uint64_t now = env->now ? env->now : (uint64_t) time(NULL);
 	size_t blen;
 	int r, last = 0;
@@ -537,13 +651,19 @@ int simple_check(const struct sig_image *img, const void *keyring, size_t n,
 	if (r < 0)
 		return policy_why(why, r == -ENOMEM ? r : -EINVAL,
 				  "Failed to parse public key ring");
-	if (!env->sigstore)
-		return policy_why(why, -EINVAL, "Simple Signing Sigstore Config not set");
 	if (isempty(digest))
 		digest = img->digest_ref;
 	if (isempty(digest) || !(colon = strchr(digest, ':')))
 		return policy_why(why, -EINVAL, "Missing image digest");
-	base = simple_config_base_url(env->sigstore, img);
+	if (!id || id->type == POLICY_ID_NONE)
+		id = &deflt;
+	if (env->sigstore)
+		base = simple_config_base_url(env->sigstore, img);
+	/* No lookaside for this image: the registry's own signatures, if we can ask. */
+	if (!base && env->registry_signatures)
+		return check_extension(kr, img, id, env, now, why);
+	if (!env->sigstore)
+		return policy_why(why, -EINVAL, "Simple Signing Sigstore Config not set");
 	if (!base)
 		return policy_why(why, -EINVAL, "The sigstore base url is none");
 	if (!env->fetch)
@@ -557,30 +677,24 @@ int simple_check(const struct sig_image *img, const void *keyring, size_t n,
 		dir = NULL;
 		return -ENOMEM;
 	}
-	if (!id || id->type == POLICY_ID_NONE)
-		id = &deflt;
 
 	for (unsigned i = 1; i <= SIMPLE_MAX_SIGNATURES; i++) {
 		_cleanup_(buf_done) struct buf sig = BUF_INIT(OPENPGP_MAX_INPUT);
-		_cleanup_(buf_done) struct buf one = BUF_INIT(BUF_UNLIMITED);
 		_cleanup_free_ char *uri = NULL;
+		char label[32];
 
 		if (asprintf(&uri, "%s/signature-%u", dir, i) < 0)
 			return -ENOMEM;
 		r = env->fetch(env->ud, uri, &sig);
 		if (r == -ENOENT)
 			break;
-		if (r == 0)
-			r = one_signature(kr, &sig, img, id, now, &one);
-		else
-			(void) policy_why(&one, r, "cannot be read");
+		snprintf(label, sizeof(label), "signature-%u", i);
+		r = try_signature(kr, &sig, r, label, img, id, now, &reasons);
 		if (r == 0)
 			return 0; /* one accepted signature is enough */
 		if (r == -ENOMEM)
 			return r;
 		last = r;
-		(void) buf_appendf(&reasons, "%ssignature-%u: %s", reasons.len ? "; " : "", i,
-				   buf_str(&one));
 	}
 	if (!last)
 		return policy_why(why, -ENOENT,

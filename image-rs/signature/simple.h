@@ -13,6 +13,8 @@
  * the list (c/image's lookaside reader does the same). */
 #define SIMPLE_MAX_SIGNATURES 64
 #define SIMPLE_SIGNATURE_TYPE "atomic container signature"
+/* Largest answer of the registry signature extension we read. */
+#define SIMPLE_EXTENSION_MAX_SIZE (4u << 20)
 
 /* The merged lookaside configuration: an optional default-docker base and per-scope
  * bases under "docker". */
@@ -42,8 +44,20 @@ const char *simple_config_base_url(const struct simple_config *c, const struct s
 
 /* A signedBy requirement: keyring holds the trusted keys (binary or armored), id the
  * rule (POLICY_ID_NONE means matchRepoDigestOrExact). Signatures are fetched through
- * env->fetch from the lookaside base; any one that verifies with a primary key of the
- * keyring, whose one-pass key id matches that key, and whose payload passes
+ * env->fetch from the lookaside base; when no lookaside is configured for img and
+ * env->registry_signatures is set, the registry's signature extension lists them
+ * instead (beyond upstream, as c/image does). Any one that verifies with a primary key of
+ * the keyring, whose one-pass key id matches that key, and whose payload passes
  * policy_payload_check(), accepts. Errors as policy_check(). */
 int simple_check(const struct sig_image *img, const void *keyring, size_t n,
 		 const struct policy_identity *id, const struct sig_env *env, struct buf *why);
+
+/* Parses the registry signature extension's answer (GET
+ * /extensions/v2/<repository>/signatures/<digest>, c/image docker_image_src.go):
+ * {"signatures":[{"version":2,"type":"atomic","name":...,"content":"<base64>"}]}.
+ * Entries of another version or type are skipped, as c/image does; at most
+ * SIMPLE_MAX_SIGNATURES are kept. *ret (free with simple_signatures_free()) holds the
+ * decoded signatures. -EBADMSG for anything else (bad JSON, a malformed entry, bad
+ * base64), -E2BIG past SIMPLE_EXTENSION_MAX_SIZE, -ENOMEM. */
+int simple_extension_parse(const void *p, size_t n, struct buf **ret, size_t *ret_n);
+void simple_signatures_free(struct buf *list, size_t n);

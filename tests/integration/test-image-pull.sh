@@ -3,7 +3,9 @@
 # image-pull from a real registry (Debian's docker-registry on 127.0.0.1): an image built
 # with umoci and pushed with skopeo, pulled through registries.conf (insecure, a mirror
 # that is down, a blocked prefix) and compared file by file with `umoci unpack`; a cache
-# hit; a corrupted blob in the registry's storage refused with no trace in the store.
+# hit; signature policy with skopeo-signed images from a lookaside store and from the
+# registry's signature extension; a corrupted blob in the registry's storage refused
+# with no trace in the store.
 . "$(dirname "$0")/lib.sh"
 
 H=$TOP_SRCDIR/tests/integration/helpers
@@ -13,7 +15,7 @@ for c in docker-registry:docker-registry umoci:umoci skopeo:skopeo python3:pytho
 done
 [ "$(id -u)" = 0 ] || skip_all "needs root (owners in the unpacked layers)"
 unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY
-plan 22
+plan 27
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
@@ -125,8 +127,34 @@ import json, sys
 m = json.load(open(sys.argv[1] + "/meta_store.json"))
 assert len(m["image_db"]) == 1 and all("signed" in i["reference"] for i in m["image_db"].values()), m["image_db"].keys()
 ' "$T_TMP/w5"
+	# The registry's signature extension (a front adding it to docker-registry), with no
+	# lookaside configured: the signatures skopeo wrote come from the registry itself.
+	XPORT=$(free_port)
+	start_daemon sigext python3 "$H/registry-sig-ext.py" "$XPORT" "$PORT" "$T_TMP/sl"
+	for i in $(seq 250); do curl -s -o /dev/null "http://127.0.0.1:$XPORT/v2/" && break; sleep 0.02; done
+	printf '[[registry]]\nprefix = "127.0.0.1:%s/test"\nlocation = "127.0.0.1:%s/test"\ninsecure = true\n' \
+		"$XPORT" "$XPORT" >"$T_TMP/ext.conf"
+	ext_policy() { # KEYRING: signedBy for the front, its names mapped to those skopeo signed
+		printf '{"default":[{"type":"reject"}],"transports":{"docker":{"127.0.0.1:%s/test":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"%s","signedIdentity":{"type":"remapIdentity","prefix":"127.0.0.1:%s/test","signedPrefix":"127.0.0.1:%s/test"}}]}}}' \
+			"$XPORT" "$1" "$XPORT" "$PORT"
+	}
+	ext_policy "$T_TMP/pub.gpg" >"$T_TMP/ext.json"
+	XP() { "$COCOBOX" image-pull -q --registries-conf "$T_TMP/ext.conf" "$@"; }
+	expect_exit "signedBy through the registry's signature extension" 0 \
+		XP --policy "$T_TMP/ext.json" -w "$T_TMP/w6" "127.0.0.1:$XPORT/test/signed:v1"
+	expect_exit "... the unsigned image is refused" 1 \
+		XP --policy "$T_TMP/ext.json" -w "$T_TMP/w6" "127.0.0.1:$XPORT/test/img:v1"
+	cp "$T_TMP/err" "$T_TMP/ext.err"
+	check "... because the registry has no signature for it" grep -q "registry has none" "$T_TMP/ext.err"
+	gpg --batch --passphrase '' --quick-gen-key "other <o@example.org>" rsa2048 sign never >/dev/null 2>&1
+	gpg --export "o@example.org" >"$T_TMP/other.gpg"
+	ext_policy "$T_TMP/other.gpg" >"$T_TMP/ext-other.json"
+	expect_exit "... a signature by a key the policy does not trust is refused" 1 \
+		XP --policy "$T_TMP/ext-other.json" -w "$T_TMP/w6" "127.0.0.1:$XPORT/test/signed:v1"
+	cp "$T_TMP/err" "$T_TMP/ext.err"
+	check "... naming the registry signature" grep -q "registry signature 1" "$T_TMP/ext.err"
 else
-	for i in 1 2 3; do skip "gpg cannot make a key here"; done
+	for i in 1 2 3 4 5 6 7 8; do skip "gpg cannot make a key here"; done
 fi
 
 # PullImage through the CDH, as the Kata agent asks for it, with the AA measuring the pull

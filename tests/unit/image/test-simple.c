@@ -263,4 +263,48 @@ static void test_check(void)
 		   -ENOENT);
 }
 
-TESTS(test_yaml_accepted, test_yaml_refused, test_merge, test_check)
+/* The registry signature extension's list: version 2 "atomic" entries decoded, others
+ * skipped, malformed documents refused, at most SIMPLE_MAX_SIGNATURES kept. */
+static void test_extension(void)
+{
+	static const char *const bad[] = {
+		"",
+		"[]",
+		"{}",
+		"{\"signatures\":{}}",
+		"{\"signatures\":[7]}",
+		"{\"signatures\":[{\"type\":\"atomic\",\"content\":\"AA==\"}]}",
+		"{\"signatures\":[{\"version\":\"2\",\"type\":\"atomic\",\"content\":\"AA==\"}]}",
+		"{\"signatures\":[{\"version\":2,\"type\":\"atomic\",\"content\":\"*\"}]}",
+		"{\"signatures\":[{\"version\":2,\"type\":\"atomic\",\"content\":7}]}",
+	};
+	static const char ok[] =
+	    "{\"signatures\":[{\"version\":1,\"type\":\"atomic\",\"content\":\"AA==\"},"
+	    "{\"version\":2,\"type\":\"x\",\"content\":\"AA==\"},"
+	    "{\"version\":2,\"type\":\"atomic\",\"name\":\"n\",\"content\":\"aGVsbG8=\"},"
+	    "{\"version\":2,\"type\":\"atomic\",\"content\":\"\"}]}";
+	_cleanup_(buf_done) struct buf many = BUF_INIT(BUF_UNLIMITED);
+	struct buf *list = NULL;
+	size_t n = 0;
+
+	ASSERT_OK(simple_extension_parse(ok, strlen(ok), &list, &n));
+	ASSERT_EQ(n, 2);
+	ASSERT_EQ(list[0].len, 5);
+	ASSERT_TRUE(memcmp(list[0].data, "hello", 5) == 0);
+	ASSERT_EQ(list[1].len, 0);
+	simple_signatures_free(list, n);
+	for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+		if (simple_extension_parse(bad[i], strlen(bad[i]), &list, &n) != -EBADMSG)
+			FAIL_("extension document %zu accepted", i);
+	ASSERT_OK(buf_append_str(&many, "{\"signatures\":["));
+	for (int i = 0; i < SIMPLE_MAX_SIGNATURES + 5; i++)
+		ASSERT_OK(buf_appendf(&many,
+				      "%s{\"version\":2,\"type\":\"atomic\",\"content\":\"AA==\"}",
+				      i ? "," : ""));
+	ASSERT_OK(buf_append_str(&many, "]}"));
+	ASSERT_OK(simple_extension_parse(many.data, many.len, &list, &n));
+	ASSERT_EQ(n, SIMPLE_MAX_SIGNATURES);
+	simple_signatures_free(list, n);
+}
+
+TESTS(test_yaml_accepted, test_yaml_refused, test_merge, test_check, test_extension)

@@ -103,6 +103,24 @@ report "via cc_kbc -> kbs.py, $c in flight" "$(load "$tmp/kbs.sock" "$c")"
 printf '  (kbs.py /attest calls during the load: %d)\n' $(($(kstat attest) - a0 - a))
 loaded=$(rss_kb "$cdh_pid")
 stop_cdh
+# The KBS's own share: the same GET with a token, straight from a keep-alive Python client.
+"$bin" aa-tool -s "unix://$tmp/aa.sock" token kbs >"$tmp/token.json"
+report "kbs.py alone (Python client, Bearer), 1 in flight" "$(python3 - "$K" "$tmp/token.json" "$d" <<'PY'
+import http.client, json, statistics, sys, time, urllib.parse
+url, token, d = urllib.parse.urlparse(sys.argv[1]), json.load(open(sys.argv[2]))["token"], float(sys.argv[3])
+c = http.client.HTTPConnection(url.hostname, url.port)
+lat, end = [], time.perf_counter() + d
+while time.perf_counter() < end:
+    t = time.perf_counter()
+    c.request("GET", "/kbs/v0/resource/default/key/1", headers={"Authorization": "Bearer " + token})
+    r = c.getresponse()
+    r.read()
+    assert r.status == 200
+    lat.append((time.perf_counter() - t) * 1e6)
+lat.sort()
+print(int(len(lat) / d), int(statistics.median(lat)), int(lat[int(len(lat) * 0.99)]))
+PY
+)"
 start_cdh off
 report "via offline_fs_kbc (CDH floor), 1 in flight" "$(load "$tmp/off.sock" 1)"
 report "via offline_fs_kbc (CDH floor), $c in flight" "$(load "$tmp/off.sock" "$c")"

@@ -240,20 +240,68 @@ static int build_attestation(const struct rcar *s, const char *nonce, const stru
 	return r;
 }
 
+int aa_token_kbs_parse_challenge(const void *body, size_t n, char **ret_nonce,
+				 enum digest_alg *ret_alg, struct aa_token_error *err)
+{
+	_cleanup_(json_object_putp) json_object *challenge = NULL;
+	const char *nonce, *reason = NULL;
+	json_object *extra;
+	char *t;
+	int r;
+
+	r = json_parse(body, n, AA_TOKEN_BODY_MAX, JSON_DEFAULT_MAX_DEPTH, &challenge, &reason);
+	if (r < 0)
+		return aa_token_fail(err, r, "KBS challenge is not JSON: %s",
+				     reason ?: strerror(-r));
+	if (json_get_string(challenge, "nonce", &nonce) < 0 ||
+	    !json_object_object_get_ex(challenge, "extra-params", &extra))
+		return aa_token_fail(err, -EBADMSG,
+				     "KBS challenge lacks a string nonce or extra-params");
+	r = aa_token_kbs_hash_algorithm(extra, ret_alg);
+	if (r < 0)
+		return aa_token_fail(err, r, "KBS challenge selects an unusable hash algorithm");
+	t = strdup(nonce);
+	if (!t)
+		return -ENOMEM;
+	*ret_nonce = t;
+	return 0;
+}
+
+int aa_token_kbs_parse_attest(const void *body, size_t n, char **ret_token,
+			      struct aa_token_error *err)
+{
+	_cleanup_(json_object_putp) json_object *answer = NULL;
+	const char *token, *reason = NULL;
+	char *t;
+	int r;
+
+	r = json_parse(body, n, AA_TOKEN_BODY_MAX, JSON_DEFAULT_MAX_DEPTH, &answer, &reason);
+	if (r < 0)
+		return aa_token_fail(err, r, "KBS attest response is not JSON: %s",
+				     reason ?: strerror(-r));
+	if (json_get_string(answer, "token", &token) < 0)
+		return aa_token_fail(err, -EBADMSG, "KBS attest response has no string token");
+	if (check_jwt(token) < 0)
+		return aa_token_fail(err, -EBADMSG, "KBS token is not a JWT: illegal token format");
+	t = strdup(token);
+	if (!t)
+		return -ENOMEM;
+	*ret_token = t;
+	return 0;
+}
+
 /* One handshake: /auth, evidence, /attest. *ret_token is a new string. */
 static int rcar_handshake(struct rcar *s, char **ret_token, struct aa_token_error *err)
 {
 	_cleanup_(http_resp_done) struct http_resp resp = HTTP_RESP_INIT(AA_TOKEN_BODY_MAX);
-	_cleanup_(json_object_putp) json_object *req = NULL, *challenge = NULL, *ev = NULL,
-						*answer = NULL;
+	_cleanup_(json_object_putp) json_object *req = NULL, *ev = NULL;
 	_cleanup_(buf_done) struct buf body = BUF_INIT(2 * JSON_DEFAULT_MAX_SIZE);
 	_cleanup_(buf_done) struct buf evidence = BUF_INIT(JSON_DEFAULT_MAX_SIZE);
 	_cleanup_(buf_done) struct buf additional = BUF_INIT(JSON_DEFAULT_MAX_SIZE);
 	uint8_t digest[DIGEST_MAX_SIZE];
-	json_object *extra;
-	const char *nonce, *token, *reason = NULL;
+	_cleanup_free_ char *nonce = NULL;
+	const char *reason = NULL;
 	enum digest_alg alg;
-	char *t;
 	int r;
 
 	r = build_request(s->primary->name, &req);
@@ -267,18 +315,9 @@ static int rcar_handshake(struct rcar *s, char **ret_token, struct aa_token_erro
 	if (resp.status != 200)
 		return answer_error("request", &resp, err);
 
-	r = json_parse((const char *) resp.body.data, resp.body.len, AA_TOKEN_BODY_MAX,
-		       JSON_DEFAULT_MAX_DEPTH, &challenge, &reason);
+	r = aa_token_kbs_parse_challenge(resp.body.data, resp.body.len, &nonce, &alg, err);
 	if (r < 0)
-		return aa_token_fail(err, r, "KBS challenge is not JSON: %s",
-				     reason ?: strerror(-r));
-	if (json_get_string(challenge, "nonce", &nonce) < 0 ||
-	    !json_object_object_get_ex(challenge, "extra-params", &extra))
-		return aa_token_fail(err, -EBADMSG,
-				     "KBS challenge lacks a string nonce or extra-params");
-	r = aa_token_kbs_hash_algorithm(extra, &alg);
-	if (r < 0)
-		return aa_token_fail(err, r, "KBS challenge selects an unusable hash algorithm");
+		return r;
 
 	/* SE gets an SeAttestationRequest in the nonce, which needs the SE attester. */
 	if (streq(s->primary->name, "se"))
@@ -321,21 +360,7 @@ static int rcar_handshake(struct rcar *s, char **ret_token, struct aa_token_erro
 	if (resp.status != 200)
 		return answer_error("attest", &resp, err);
 
-	r = json_parse((const char *) resp.body.data, resp.body.len, AA_TOKEN_BODY_MAX,
-		       JSON_DEFAULT_MAX_DEPTH, &answer, &reason);
-	if (r < 0)
-		return aa_token_fail(err, r, "KBS attest response is not JSON: %s",
-				     reason ?: strerror(-r));
-	if (json_get_string(answer, "token", &token) < 0)
-		return aa_token_fail(err, -EBADMSG, "KBS attest response has no string token");
-	if (check_jwt(token) < 0)
-		return aa_token_fail(err, -EBADMSG, "KBS token is not a JWT: illegal token format");
-
-	t = strdup(token);
-	if (!t)
-		return -ENOMEM;
-	*ret_token = t;
-	return 0;
+	return aa_token_kbs_parse_attest(resp.body.data, resp.body.len, ret_token, err);
 }
 
 static void sleep_ms(unsigned ms)

@@ -121,6 +121,21 @@ int aa_token_kbs_report_data(struct json_object *tee_pubkey, const char *nonce,
 			     const char *additional, enum digest_alg alg, struct buf *jcs,
 			     uint8_t *digest);
 
+/* The /auth answer, a kbs-types Challenge {"nonce", "extra-params"}: *ret_nonce a new
+ * string (caller frees), *ret_alg the hash it selects (aa_token_kbs_hash_algorithm()).
+ * Errors (err, if not NULL, says why): json_parse()'s for a body that is not JSON,
+ * -EBADMSG without a string nonce or without extra-params, aa_token_kbs_hash_algorithm()'s,
+ * -ENOMEM. Reads body[0..n) only. */
+int aa_token_kbs_parse_challenge(const void *body, size_t n, char **ret_nonce,
+				 enum digest_alg *ret_alg, struct aa_token_error *err);
+
+/* The /attest answer {"token": "<JWT>"}: *ret_token a new string (caller frees) whose
+ * claims part is base64url of a JSON object with integer exp/nbf if present (not
+ * verified: the KBS checks its own tokens). Errors: json_parse()'s, -EBADMSG for a
+ * missing or non-string token or one that is not such a JWT, -ENOMEM. */
+int aa_token_kbs_parse_attest(const void *body, size_t n, char **ret_token,
+			      struct aa_token_error *err);
+
 /* A fresh TEE key of the configured algorithm. */
 int aa_token_kbs_new_key(enum aa_tee_key_alg alg, struct crypto_pk **ret);
 

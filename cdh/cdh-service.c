@@ -73,7 +73,8 @@ static int get_resource(void *userdata, const ProtobufCMessage *m, ProtobufCMess
 			cdh_error_set(&err, r, "get resource failed: %s is not a resource URI",
 				      req->resourcepath);
 		else
-			cdh_error_set(&err, r, "get resource failed: %s", strerror(-r));
+			cdh_error_set(&err, r, "get resource failed: %s",
+				      cdh_kms_reason()[0] ? cdh_kms_reason() : strerror(-r));
 		return fail("GetResource", r, &err);
 	}
 	resp = malloc(sizeof(*resp));

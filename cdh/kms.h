@@ -33,3 +33,11 @@ int cdh_kms_get_resource(const struct cdh_kms *kms, const struct resource_uri *u
 			 struct secret **ret);
 /* Parses uri first: -EINVAL when it is not a resource URI. */
 int cdh_kms_get_resource_str(const struct cdh_kms *kms, const char *uri, struct secret **ret);
+
+/* Why the last get_resource on this thread failed, in the backend's words (the KBS's 401
+ * ErrorInformation, an HTTP status and body, a transport error), for the caller's error
+ * message; "" when the backend gave none. Per thread because getters run on the calling
+ * ttrpc worker; cdh_kms_get_resource() clears it first. Never holds key material. */
+const char *cdh_kms_reason(void);
+/* Backends: set the reason (printf-style; a peer's text must be made printable first). */
+void cdh_kms_set_reason(const char *fmt, ...) _printf_(1, 2);

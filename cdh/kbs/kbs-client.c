@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -23,6 +24,7 @@
 #define AA_TOKEN_TIMEOUT_USEC (50ull * 1000000)
 #define TOKEN_MARGIN_S 30 /* a token this close to exp is renewed first */
 #define RESOURCE_MAX (4u << 20)
+#define PEER_TEXT_MAX 160 /* of a KBS error body, for the reason */
 
 struct kbs_client {
 	char *url, *aa_addr;
@@ -36,6 +38,19 @@ struct kbs_client {
 	int64_t exp; /* 0: none given */
 	atomic_uint attestations;
 };
+
+/* upstream's fixed timeout; tests that make the KBS hang shorten it. */
+static long test_timeout_ms(void)
+{
+	const char *e = getenv("COCOBOX_TEST_TIMEOUT_MS");
+	char *end;
+	long v;
+
+	if (!e)
+		return KBS_REQ_TIMEOUT_MS;
+	v = strtol(e, &end, 10);
+	return *e && !*end && v > 0 && v <= KBS_REQ_TIMEOUT_MS ? v : KBS_REQ_TIMEOUT_MS;
+}
 
 int kbs_client_new(const char *url, const char *cert, const char *aa_addr, struct kbs_client **ret)
 {
@@ -70,7 +85,7 @@ int kbs_client_new(const char *url, const char *cert, const char *aa_addr, struc
 		kbs_client_free(c);
 		return r;
 	}
-	http_client_set_timeouts(c->http, 0, KBS_REQ_TIMEOUT_MS, 0, 0);
+	http_client_set_timeouts(c->http, 0, test_timeout_ms(), 0, 0);
 	*ret = c;
 	return 0;
 }
@@ -129,10 +144,12 @@ static int fetch_token(struct kbs_client *c, char **ret_token, struct crypto_pk 
 		r = ttrpc_client_call(tc, "attestation_agent.AttestationAgentService", "GetToken",
 				      &req.base, &attestation_agent__get_token_response__descriptor,
 				      AA_TOKEN_TIMEOUT_USEC, (ProtobufCMessage **) &resp, &st);
-	if (r < 0)
+	if (r < 0) {
+		cdh_kms_set_reason("no KBS token from the attestation agent: %.200s",
+				   r == -EREMOTEIO && st.message ? st.message : strerror(-r));
 		return log_error_errno(r, "Failed to get a KBS token from the AA at %s: %s",
-				       c->aa_addr,
-				       r == -EREMOTEIO && st.message ? st.message : strerror(-r));
+				       c->aa_addr, cdh_kms_reason());
+	}
 	atomic_fetch_add(&c->attestations, 1);
 	r = json_parse((const char *) resp->token.data, resp->token.len, resp->token.len, 8, &o,
 		       NULL);
@@ -203,6 +220,55 @@ static int ensure_token(struct kbs_client *c, unsigned stale, unsigned *ret_gen)
 	return r;
 }
 
+/* A peer's text in a reason: printable ASCII only (no terminal escapes in logs). */
+static void peer_text(char *dst, size_t size, const void *s, size_t n)
+{
+	const unsigned char *p = s;
+	size_t i;
+
+	for (i = 0; i < n && i + 1 < size; i++)
+		dst[i] = p[i] >= 0x20 && p[i] < 0x7f ? (char) p[i] : '?';
+	dst[i] = 0;
+}
+
+int kbs_client_parse_resource(long status, const void *body, size_t n, const struct crypto_pk *key,
+			      struct secret **ret)
+{
+	_cleanup_(json_object_putp) json_object *o = NULL;
+	char text[PEER_TEXT_MAX + 1], detail[PEER_TEXT_MAX + 1];
+	const char *type, *d;
+	int r;
+
+	if (status == 200) {
+		r = jose_jwe_decrypt((const char *) body, n, key, ret);
+		if (r < 0)
+			cdh_kms_set_reason("KBS resource answer is not a JWE for our key: %s",
+					   strerror(-r));
+		return r;
+	}
+	peer_text(text, sizeof(text), body, MIN(n, (size_t) PEER_TEXT_MAX));
+	if (status == 404) {
+		cdh_kms_set_reason("KBS: resource not found (HTTP 404): %s", text);
+		return -ENOENT;
+	}
+	if (status != 401) {
+		cdh_kms_set_reason("KBS answered HTTP %ld: %s", status, text);
+		return -EPROTO;
+	}
+	/* trustee's ErrorInformation {type, detail}; anything else is shown as it came. */
+	if (json_parse((const char *) body, n, n, 4, &o, NULL) >= 0 && o &&
+	    json_get_string(o, "type", &type) >= 0 && json_get_string(o, "detail", &d) >= 0) {
+		const char *slash = strrchr(type, '/');
+
+		peer_text(text, sizeof(text), slash ? slash + 1 : type,
+			  MIN(strlen(slash ? slash + 1 : type), (size_t) PEER_TEXT_MAX));
+		peer_text(detail, sizeof(detail), d, MIN(strlen(d), (size_t) PEER_TEXT_MAX));
+		cdh_kms_set_reason("KBS refused the request (HTTP 401): %s: %s", text, detail);
+	} else
+		cdh_kms_set_reason("KBS refused the request (HTTP 401): %s", text);
+	return -EACCES;
+}
+
 /* The resource with the cached token. 1 means 401 (token refused). */
 static int get_once(struct kbs_client *c, const char *url, unsigned gen, struct secret **ret)
 {
@@ -226,23 +292,21 @@ static int get_once(struct kbs_client *c, const char *url, unsigned gen, struct 
 					     .allow_http = true },
 			 &resp);
 	explicit_bzero(auth, strlen(auth));
-	if (r < 0)
+	if (r < 0) {
+		cdh_kms_set_reason("KBS request failed: %s%s%s", strerror(-r),
+				   resp.error[0] ? ": " : "", resp.error);
 		return r;
-	if (resp.status == 401)
-		return 1;
-	if (resp.status == 404)
-		return -ENOENT;
-	if (resp.status != 200)
-		return -EPROTO;
+	}
 	/* Decrypted under the lock: another caller may replace (and free) the key once the
 	 * lock is free; the JWE is for the key of generation gen only. */
 	pthread_mutex_lock(&c->lock);
 	if (c->generation != gen || !c->key)
 		r = 1;
 	else
-		r = jose_jwe_decrypt((const char *) resp.body.data, resp.body.len, c->key, ret);
+		r = kbs_client_parse_resource(resp.status, resp.body.data, resp.body.len, c->key,
+					      ret);
 	pthread_mutex_unlock(&c->lock);
-	return r;
+	return r == -EACCES && resp.status == 401 ? 1 : r;
 }
 
 int kbs_client_get_resource(void *ud, const struct resource_uri *uri, struct secret **ret)
@@ -275,8 +339,8 @@ int kbs_client_get_resource(void *ud, const struct resource_uri *uri, struct sec
 			continue;
 		}
 		stale = 0;
-		log_debug_errno(r, "KBS request for %s failed (attempt %d): %m", buf_str(&url),
-				attempt + 1);
+		log_debug_errno(r, "KBS request for %s failed (attempt %d): %s", buf_str(&url),
+				attempt + 1, cdh_kms_reason()[0] ? cdh_kms_reason() : strerror(-r));
 	}
 	return r;
 }

@@ -38,10 +38,14 @@ kbs/docs/kbs_attestation_protocol.md; cocobox's /work/shared/reference/upstream.
 Test knobs (also settable at run time with POST /test/config, a JSON object of the same
 names with '_' for '-'):
   --fault MODE        none | garbage (200 with a non-JSON body) | hang (never answer) |
-                      500 (HTTP 500 with a text body) | close (drop the connection)
+                      500 (HTTP 500 with a text body) | close (drop the connection);
+                      on resource only: badjwe (the JWE with its tag flipped), ctype
+                      (200 application/octet-stream with the plaintext file, no JWE),
+                      truncated (Content-Length of the whole JWE, half of it sent, closed)
   --fault-on LIST     comma-separated endpoints the fault hits: auth,attest,resource,
                       attestation (default auth)
   --fault-count N     only the next N requests to those endpoints (default: all)
+  --fault-path GLOB   resource faults only for paths matching GLOB ("default/hang/*")
   --deny PATTERN      resource path glob ("default/key/*") refused by policy (repeatable)
   --session-seconds N session lifetime (trustee: attestation_service.timeout minutes, 5)
   --token-seconds N   token lifetime (default 300)
@@ -53,7 +57,8 @@ names with '_' for '-'):
                       ("port N") once listening, and written to --port-file if given
   --lifetime S        exit after S seconds (a safety net for tests)
   GET  /test/stats    {"auth", "attest", "attest_ok", "resource", "resource_ok",
-                      "attestation", "last_init_data", "last_tee", "last_hash", ...}
+                      "attestation", "last_init_data", "last_tee", "last_hash",
+                      "last_tee_pubkey" (kty/crv/alg of the key in the last token), ...}
   POST /test/reset    zero the counters
 
 Requires Debian's python3-cryptography (run with /usr/bin/python3). JCS (RFC 8785) is
@@ -323,6 +328,7 @@ class Kbs:
             'fault': args.fault,
             'fault_on': args.fault_on.split(','),
             'fault_count': args.fault_count,
+            'fault_path': args.fault_path,
             'deny': list(args.deny),
             'session_seconds': args.session_seconds,
             'token_seconds': args.token_seconds,
@@ -336,15 +342,17 @@ class Kbs:
         self.stats = {'auth': 0, 'attest': 0, 'attest_ok': 0, 'resource': 0, 'resource_ok': 0,
                       'attestation': 0, 'faults': 0, 'last_init_data': None, 'last_tee': None,
                       'last_hash': None, 'last_attest_error': None, 'last_auth': None,
-                      'last_user_agent': None, 'last_bearer': False}
+                      'last_user_agent': None, 'last_bearer': False, 'last_tee_pubkey': None}
 
     def log(self, msg):
         print('kbs: ' + msg, file=sys.stderr, flush=True)
 
-    def fault_for(self, endpoint):
+    def fault_for(self, endpoint, path=None):
         with self.lock:
             c = self.cfg
             if c['fault'] == 'none' or endpoint not in c['fault_on']:
+                return None
+            if path is not None and c['fault_path'] and not fnmatch.fnmatchcase(path, c['fault_path']):
                 return None
             if c['fault_count'] is not None:
                 if c['fault_count'] <= 0:
@@ -470,6 +478,7 @@ class Kbs:
         with self.lock:
             s['token'] = token
         self.stats['attest_ok'] += 1
+        self.stats['last_tee_pubkey'] = {k: pub[k] for k in ('kty', 'crv', 'alg') if k in pub}
         return s, token
 
     def verify_evidence(self, tee, evidence, expected):
@@ -567,6 +576,9 @@ class Kbs:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = 'HTTP/1.1'
     server_version = 'cocobox-test-kbs'
+    # Headers and body go out in two writes: with Nagle on, the client's delayed ACK
+    # stalls every keep-alive answer by ~40 ms (benchmarks measured that, not the client).
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *a):
         self.server.kbs.log('%s %s' % (self.address_string(), fmt % a))
@@ -594,10 +606,12 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def fault(self, endpoint):
-        mode = self.server.kbs.fault_for(endpoint)
+    def fault(self, endpoint, path=None):
+        mode = self.server.kbs.fault_for(endpoint, path)
         if mode is None:
             return False
+        if mode in ('badjwe', 'ctype', 'truncated'):
+            return mode  # the answer is made, then spoilt, by do_GET
         if mode == 'garbage':
             self.send(200, b'<html>this is not JSON {{{', 'text/html')
         elif mode == '500':
@@ -671,13 +685,34 @@ class Handler(BaseHTTPRequestHandler):
             elif path == '/test/token-key':
                 self.send(200, kbs.signer.public_pem().encode(), 'application/x-pem-file')
             elif path.startswith('/kbs/v0/'):
+                spoil = None
                 if path.startswith('/kbs/v0/resource/'):
                     kbs.stats['resource'] += 1
-                    if self.fault('resource'):
+                    spoil = self.fault('resource', path[len('/kbs/v0/resource/'):])
+                    if spoil is True:
                         return
                 out = kbs.resource(path[len('/kbs/v0/'):], self.cookie(),
                                    self.headers.get('Authorization'))
-                self.send(200, json.dumps(out, separators=(',', ':')).encode())
+                body = json.dumps(out, separators=(',', ':')).encode()
+                if spoil == 'badjwe':
+                    tag = bytearray(b64u_dec(out['tag']))
+                    tag[0] ^= 1
+                    out['tag'] = b64u(bytes(tag))
+                    body = json.dumps(out, separators=(',', ':')).encode()
+                elif spoil == 'ctype':
+                    with open(os.path.join(kbs.args.resources, *path.split('/')[4:]), 'rb') as f:
+                        self.send(200, f.read(), 'application/octet-stream')
+                    return
+                elif spoil == 'truncated':
+                    self.send_response(200)
+                    self.send_header('Content-Type', 'application/json')
+                    self.send_header('Content-Length', str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body[:len(body) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                self.send(200, body)
             else:
                 self.send(404, b'not found', 'text/plain')
         except KbsError as e:
@@ -707,9 +742,11 @@ def main():
     p.add_argument('--deny', action='append', default=[])
     p.add_argument('--select-hash')
     p.add_argument('--missing-status', type=int, choices=(401, 404), default=404)
-    p.add_argument('--fault', default='none', choices=('none', 'garbage', 'hang', '500', 'close'))
+    p.add_argument('--fault', default='none', choices=('none', 'garbage', 'hang', '500', 'close',
+                                                      'badjwe', 'ctype', 'truncated'))
     p.add_argument('--fault-on', default='auth')
     p.add_argument('--fault-count', type=int)
+    p.add_argument('--fault-path')
     p.add_argument('--token-key-out')
     p.add_argument('--version', default=KBS_VERSION, help='the protocol version accepted')
     p.add_argument('--lifetime', type=float, default=0)

@@ -12,10 +12,11 @@ kbs/docs/kbs_attestation_protocol.md; cocobox's /work/shared/reference/upstream.
                          name; nonce = 32 random bytes, base64 standard; extra-params "".
   POST /kbs/v0/attest    Attestation {init-data, runtime-data, tee-evidence} with the cookie
                          -> {"token": <JWT>} (cookie re-set). A second attest on an attested
-                         session returns the stored token. Only "sample" evidence is verified:
+                         session returns the stored token. "sample" evidence is verified:
                          its report_data must equal H(JCS({"additional-evidence", "nonce",
                          "tee-pubkey"})) (SHA-384 unless --select-hash), as trustee's builtin
-                         AS does. init-data {format "toml", body} is hashed with its own
+                         AS does; "tdx" and "tpm" for that binding only (REPORTDATA; the
+                         AK-signed quote's nonce). init-data {format "toml", body} is hashed with its own
                          `algorithm` and recorded (the sample TEE has no binding field).
   GET  /kbs/v0/resource/<repo>/<type>/<tag>
                          auth by the session cookie, else "Authorization: Bearer <JWT>";
@@ -488,6 +489,8 @@ class Kbs:
         is not (the tests' quotes are a published quote with new report data)."""
         if tee == 'tdx':
             return self.verify_tdx(evidence, expected)
+        if tee == 'tpm':
+            return self.verify_tpm(evidence, expected)
         if tee != 'sample':
             raise attest_failed('no verifier for TEE %s here' % tee, self)
         if not isinstance(evidence, dict) or not isinstance(evidence.get('svn'), str):
@@ -501,6 +504,27 @@ class Kbs:
             raise attest_failed('REPORT_DATA is different from that in Sample Quote', self)
         return {'svn': evidence['svn'], 'report_data': rd, 'launch_digest': 'abcde',
                 'platform_version': {'major': 1, 'minor': 4}, 'debug': False}
+
+    def verify_tpm(self, evidence, expected):
+        """trustee's tpm verifier, the parts that bind: the quote (TPMS_ATTEST) is signed
+        by ak_public (RSASSA-SHA256) and its extraData is the report data resized to 32
+        bytes. The AK is not traced to an EK certificate (swtpm's, in the tests)."""
+        try:
+            q = evidence['tpm_quote']
+            msg = base64.b64decode(q['message'], validate=True)
+            sig = base64.b64decode(q['signature'], validate=True)
+            ak = serialization.load_der_public_key(
+                base64.b64decode(evidence['ak_public'], validate=True))
+            assert msg[:6] == bytes.fromhex('ff5443478018') and sig[:4] == bytes.fromhex('0014000b')
+            n = int.from_bytes(msg[6:8], 'big')  # qualifiedSigner, then extraData
+            m = int.from_bytes(msg[8 + n:10 + n], 'big')
+            nonce = msg[10 + n:10 + n + m]
+            ak.verify(sig[6:], msg, padding.PKCS1v15(), hashes.SHA256())
+        except Exception:
+            raise attest_failed('TPM quote does not verify', self)
+        if expected is not None and nonce != expected[:32].ljust(32, b'\0'):
+            raise attest_failed('TPM quote nonce is not the report data', self)
+        return {'quote_nonce': nonce.hex(), 'pcrs': q.get('pcrs')}
 
     def verify_tdx(self, evidence, expected):
         try:

@@ -240,8 +240,12 @@ build_mbedtls() {
 	python3 scripts/config.py set MBEDTLS_THREADING_C
 	python3 scripts/config.py set MBEDTLS_THREADING_PTHREAD
 	python3 scripts/config.py set MBEDTLS_CMAC_C
-	cmake_build -DUSE_STATIC_MBEDTLS_LIBRARY=ON -DUSE_SHARED_MBEDTLS_LIBRARY=OFF \
-		-DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF -DMBEDTLS_FATAL_WARNINGS=OFF
+	# -O2 even in the release flavour: the bignum code behind ECDH and RSA is 2.7x faster
+	# than at -Os (P-256 ECDH 0.52 vs 1.39 ms here), and the CDH does one ECDH per KBS
+	# resource; it costs about 100 kB of binary.
+	CFLAGS=${CFLAGS/-Os/-O2} cmake_build -DUSE_STATIC_MBEDTLS_LIBRARY=ON \
+		-DUSE_SHARED_MBEDTLS_LIBRARY=OFF -DENABLE_PROGRAMS=OFF -DENABLE_TESTING=OFF \
+		-DMBEDTLS_FATAL_WARNINGS=OFF
 }
 
 build_nettle() {

@@ -12,12 +12,9 @@ cd "$top"
 
 bash deps/setup.sh
 musl=$(deps/build.sh --prefix musl)
-if [ -f build/build.ninja ]; then
-	meson setup --reconfigure build --native-file "$musl/meson-native.ini" >/dev/null
-else
-	meson setup build --native-file "$musl/meson-native.ini" --buildtype=minsize \
-		-Ddebug=false -Db_staticpic=false --werror >/dev/null
-fi
+. tests/build-dir.sh
+build_dir build "$musl/meson-native.ini" --buildtype=minsize -Ddebug=false -Db_staticpic=false \
+	--werror
 ninja -C build >/dev/null
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

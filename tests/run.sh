@@ -15,30 +15,20 @@ bash deps/setup.sh
 musl=$(deps/build.sh --prefix musl)
 glibc=$(deps/build.sh --prefix glibc)
 
-setup() { # DIR NATIVE-FILE MESON-ARGS...
-	local dir=$1 native=$2
-	shift 2
-	if [ -f "$dir/build.ninja" ]; then
-		meson setup --reconfigure "$dir" --native-file "$native" "$@" >"$dir.setup.log" 2>&1 ||
-			{ cat "$dir.setup.log"; return 1; }
-	else
-		meson setup "$dir" --native-file "$native" "$@" >"$dir.setup.log" 2>&1 ||
-			{ cat "$dir.setup.log"; return 1; }
-	fi
-}
+. tests/build-dir.sh
 
 rc=0
-setup build "$musl/meson-native.ini" --buildtype=minsize -Ddebug=false -Db_staticpic=false --werror
+build_dir build "$musl/meson-native.ini" --buildtype=minsize -Ddebug=false -Db_staticpic=false --werror
 ninja -C build
 meson test -C build --print-errorlogs --num-processes 2 --no-suite torture || rc=1
 
-setup build-asan "$glibc/meson-native-clang.ini" --buildtype=debug --werror \
+build_dir build-asan "$glibc/meson-native-clang.ini" --buildtype=debug --werror \
 	-Db_lto=false -Dstatic=false -Db_sanitize=address,undefined -Db_lundef=false -Dfuzz=true
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 ninja -C build-asan
 meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite fuzz --suite torture || rc=1
 
-setup build-tsan "$glibc/meson-native-clang.ini" --buildtype=debug --werror \
+build_dir build-tsan "$glibc/meson-native-clang.ini" --buildtype=debug --werror \
 	-Db_lto=false -Dstatic=false -Db_sanitize=thread -Db_lundef=false
 tsan_tests=(common/test-ttrpc-server common/test-ttrpc-client image/test-image-layer
 	image/test-image-pull-layers)

@@ -16,12 +16,10 @@
 # The guest gets the initrd plus a second archive with the kernel modules it needs
 # (virtio, 9p, fuse/cuse, dm, ext4, overlay, TPM) and busybox for the test scripts, which
 # the measured image does not carry. The host's 127.0.0.1 is 10.0.2.2 in the guest
-# (QEMU user networking). The Debian kernel is downloaded once into
-# ${COCOBOX_VM_CACHE:-/var/cache/cocobox-vm}, keyed by its package version.
+# (QEMU user networking). The kernel comes from tests/vm/kernel.sh.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cache=${COCOBOX_VM_CACHE:-/var/cache/cocobox-vm}
 initrd= share= tpm=0 tpm_state= timeout=300 mem=1024 shell=0
 disks=() envs=()
 while [ $# -gt 0 ]; do
@@ -56,29 +54,9 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- the kernel: Debian's current linux-image-amd64, downloaded, never installed ---
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
-[ -n "$pkg" ] || { echo "boot.sh: apt knows no linux-image-amd64 (apt-get update?)" >&2; exit 77; }
-ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')
-kdir=$cache/$pkg-$ver
-kver=${pkg#linux-image-}
-if [ ! -f "$kdir/.complete" ]; then
-	mkdir -p "$cache"
-	exec 9>"$cache/.lock"
-	flock 9
-	if [ ! -f "$kdir/.complete" ]; then
-		rm -rf "$kdir.tmp" && mkdir -p "$kdir.tmp"
-		(cd "$kdir.tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$ver" >/dev/null) ||
-			{ echo "boot.sh: cannot download $pkg=$ver" >&2; exit 77; }
-		dpkg-deb -x "$kdir.tmp"/*.deb "$kdir.tmp/root"
-		rm -f "$kdir.tmp"/*.deb
-		/usr/sbin/depmod -b "$kdir.tmp/root" "$kver"
-		touch "$kdir.tmp/.complete"
-		rm -rf "$kdir" && mv "$kdir.tmp" "$kdir"
-	fi
-	exec 9>&-
-fi
-kroot=$kdir/root
+# --- the kernel: Debian's current linux-image-amd64 (tests/vm/kernel.sh) ---
+kroot=$("$top/tests/vm/kernel.sh") || exit $?
+kver=$(ls "$kroot/lib/modules")
 
 # --- the guest's initrd: ours, then modules and test tools ---
 if [ -z "$initrd" ]; then

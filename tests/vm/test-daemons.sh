@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: Apache-2.0
 # A full boot: the AA with the TPM attester (swtpm as the guest's TPM-TIS, an AK
 # provisioned at 0x81010002 beforehand) and init-data, the CDH fetching a resource from
-# tests/kbs/kbs.py on the host (guest/daemons.sh). Also prints the same start-up figure
-# measured on the host.
+# tests/kbs/kbs.py on the host and pulling an image from a docker-registry on the host
+# into a bundle (guest/daemons.sh). Also prints the same start-up figure measured on the
+# host.
 . "$(dirname "$0")/lib.sh"
 
 PY=/usr/bin/python3
@@ -19,6 +20,26 @@ echo "resource one" >"$R/default/key/1"
 VM_PIDS="$VM_PIDS $!"
 for _ in $(seq 250); do [ -s "$VM_TMP/kbs.port" ] && break; sleep 0.02; done
 PORT=$(cat "$VM_TMP/kbs.port")
+
+# A registry on the host with a small image (umoci), when the tools are here.
+REG=
+if command -v docker-registry >/dev/null && command -v umoci >/dev/null && command -v skopeo >/dev/null; then
+	REGPORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+	printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s/reg}}\nhttp: {addr: 127.0.0.1:%s}\n' \
+		"$VM_TMP" "$REGPORT" >"$VM_TMP/reg.yml"
+	docker-registry serve "$VM_TMP/reg.yml" >"$VM_TMP/reg.log" 2>&1 &
+	VM_PIDS="$VM_PIDS $!"
+	for _ in $(seq 250); do curl -s -o /dev/null "http://127.0.0.1:$REGPORT/v2/" && break; sleep 0.02; done
+	L=$VM_TMP/oci
+	if { umoci init --layout "$L" && umoci new --image "$L:img" &&
+		umoci unpack --image "$L:img" "$VM_TMP/b" && mkdir -p "$VM_TMP/b/rootfs/etc" &&
+		echo "hello from the host" >"$VM_TMP/b/rootfs/etc/motd" &&
+		umoci repack --image "$L:img" "$VM_TMP/b" &&
+		skopeo copy -q --dest-tls-verify=false "oci:$L:img" "docker://127.0.0.1:$REGPORT/test/img:v1"; } \
+		>"$VM_TMP/image.log" 2>&1; then
+		REG=10.0.2.2:$REGPORT
+	fi
+fi
 
 # The host's figure, same daemons and configuration.
 H=$VM_TMP/host
@@ -54,7 +75,8 @@ fi
 
 cp "$STARTUP_TIME" "$SHARE/"
 vm_run "$TOP_SRCDIR/tests/vm/guest/daemons.sh" --timeout 300 ${tpm_opts[@]+"${tpm_opts[@]}"} \
-	--env KBS="http://10.0.2.2:$PORT" --env WANT_TEE=$tee --env STARTUP_TIME=/share/startup-time
+	--env KBS="http://10.0.2.2:$PORT" --env WANT_TEE=$tee --env STARTUP_TIME=/share/startup-time \
+	--env REG="$REG"
 rc=$?
 echo "# host: exec to both sockets ready: ${host_us:-?} us"
 exit $rc

@@ -4,7 +4,8 @@
 # when the host gave one, with init-data bound into PCR 8) and the confidential data hub
 # start from the initrd as the Kata agent starts them, then answer aa-tool and fetch a
 # resource from the test KBS on the host through the AA's token. Prints TAP.
-# Environment: KBS (URL), WANT_TEE (tpm or sample), STARTUP_TIME (helper).
+# Environment: KBS (URL), WANT_TEE (tpm or sample), STARTUP_TIME (helper), REG (the host's
+# registry with test/img:v1, or empty: the pull is skipped).
 set -u
 n=0
 failed=0
@@ -14,7 +15,7 @@ check() { name=$1; shift; if "$@" >/tmp/d.out 2>&1; then ok "$name"; else not_ok
 AA_SOCK=/run/confidential-containers/attestation-agent/attestation-agent.sock
 CDH_SOCK=/run/confidential-containers/cdh.sock
 
-echo "1..7"
+echo "1..9"
 cat >/tmp/initdata.toml <<EOT
 version = "0.1.0"
 algorithm = "sha256"
@@ -36,6 +37,12 @@ cat >/tmp/cdh.toml <<EOT
 [kbc]
 name = "cc_kbc"
 url = "$KBS"
+[image]
+work_dir = "/run/image"
+[image.registry_config]
+[[image.registry_config.registry]]
+location = "${REG:-none.invalid}"
+insecure = true
 EOT
 export AA_KBC_PARAMS="cc_kbc::$KBS"
 "$STARTUP_TIME" "$AA_SOCK,$CDH_SOCK" -- attestation-agent -c /tmp/aa.toml -t /tmp/initdata.toml \
@@ -53,6 +60,16 @@ fi
 check "ExtendRuntimeMeasurement" aa-tool extend vm-test boot "initrd"
 check "CDH fetches a resource from the host's KBS through the AA's token" \
 	sh -c 'cdh-tool get-resource -r kbs:///default/key/1 | base64 -d | grep -qx "resource one"'
+if [ -n "$REG" ]; then
+	mkdir -p /run/bundle
+	check "CDH pulls an image from the host's registry into a bundle" \
+		cdh-tool pull-image -i "$REG/test/img:v1" -b /run/bundle
+	check "... its rootfs is the image's and config.json is written" sh -c \
+		'test "$(cat /run/bundle/rootfs/etc/motd)" = "hello from the host" && test -s /run/bundle/config.json'
+else
+	ok "# SKIP no docker-registry, umoci or skopeo on the host"
+	ok "# SKIP no docker-registry, umoci or skopeo on the host"
+fi
 check "both daemons still run" sh -c 'pidof attestation-agent && pidof confidential-data-hub'
 [ $failed = 0 ] || sed 's/^/# daemon: /' /tmp/daemons.log | tail -25
 [ $failed = 0 ]

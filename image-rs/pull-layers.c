@@ -97,6 +97,14 @@ static int pull_one(struct work *w, const struct layer_desc *d)
 	}
 	c.job = job;
 	r = w->fetch(w->fetch_userdata, d->digest, d->size, counting_sink, &c);
+	if (r < 0 && !*layer_job_error(job) && w->o->fetch_error) {
+		/* the transfer failed, not the layer: say how (e.g. HTTP 503 after retries) */
+		const char *why = w->o->fetch_error();
+		if (why && *why) {
+			record_error(w, r, d, why);
+			return r;
+		}
+	}
 	if (r >= 0)
 		r = layer_finish(job, NULL);
 	if (r < 0) {

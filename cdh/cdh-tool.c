@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <strings.h>
 
+#include "cdh/config.h"
 #include "cdh/secret.h"
 #include "common/applet.h"
 #include "common/b64.h"
@@ -17,6 +18,9 @@
 #include "common/proto/api.pb-c.h"
 #include "common/proto/keyprovider.pb-c.h"
 #include "common/ttrpc-client.h"
+#if CDH_WITH_IMAGE
+#include "image-rs/store.h"
+#endif
 
 #define CDH_DEFAULT_SOCK "unix:///run/confidential-containers/cdh.sock"
 
@@ -39,7 +43,9 @@ static void help(void)
 	    "  pull-image -i, --image-url <REF> -b, --bundle-path <DIR>\n"
 	    "                                              pull an image into a bundle\n"
 	    "  seal vault|envelope ...                     make a sealed secret locally, no CDH\n"
-	    "                                              (see 'cdh-tool seal --help')\n\n"
+	    "                                              (see 'cdh-tool seal --help')\n"
+	    "  image list|prune|remove ...                 the image store itself, no CDH\n"
+	    "                                              (see 'cdh-tool image --help')\n\n"
 	    "Options:\n"
 	    "  -s, --socket <ADDR>   CDH address [default: %s]\n"
 	    "  -t, --timeout <SECS>  request timeout [default: 50]\n"
@@ -557,6 +563,211 @@ static int cmd_pull_image(const struct cdh_tool_args *a, int argc, char **argv)
 	return 0;
 }
 
+#if CDH_WITH_IMAGE
+/* ---- image: the store under CDH's [image] work_dir, opened directly (ours, not
+ * upstream's; the store's file locks make it safe while the CDH pulls) ---- */
+
+static void image_help(void)
+{
+	printf("Usage: cdh-tool image [--work-dir <DIR> | --config <FILE>] <COMMAND>\n\n"
+	       "Works on the image store directly (no CDH needed; safe while the CDH pulls).\n\n"
+	       "Commands:\n"
+	       "  list                  images (reference, manifest digest, layers, sizes)\n"
+	       "  remove <REF>          forget the images whose reference, manifest digest or\n"
+	       "                        config digest is REF (layers stay until prune)\n"
+	       "  prune                 remove layers no image uses, except those a pull in\n"
+	       "                        progress holds or a mounted container stacks\n"
+	       "  remove-unused-layers  the same as prune\n\n"
+	       "Options:\n"
+	       "  -w, --work-dir <DIR>  the store [default: %s]\n"
+	       "  -c, --config <FILE>   take the store from this CDH config's [image] work_dir\n"
+	       "  -h, --help            print this help\n",
+	       CDH_DEFAULT_IMAGE_WORK_DIR);
+}
+
+static void human(uint64_t n, char out[static 32])
+{
+	static const char *const unit[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double) n;
+	size_t u = 0;
+
+	while (v >= 1024 && u + 1 < ELEMENTSOF(unit)) {
+		v /= 1024;
+		u++;
+	}
+	(void) snprintf(out, 32, u ? "%.1f %s" : "%.0f %s", v, unit[u]);
+}
+
+static uint64_t layer_size(json_object *meta)
+{
+	const char *path;
+	uint64_t n = 0;
+
+	if (json_get_string(meta, "store_path", &path) >= 0)
+		(void) store_disk_usage(path, &n);
+	return n;
+}
+
+static int image_list(struct store *st)
+{
+	_cleanup_(json_object_putp) json_object *images = NULL, *layers = NULL, *used = NULL;
+	uint64_t total = 0, unused_bytes = 0;
+	size_t n_images = 0, n_unused = 0;
+	char h[32];
+	int r;
+
+	r = store_image_list(st, &images);
+	if (r >= 0)
+		r = store_layer_list(st, &layers);
+	if (r < 0)
+		return log_error_errno(r, "image list: cannot read the store: %m");
+	used = json_object_new_object();
+	if (!used)
+		return log_oom();
+	json_object_object_foreach (images, id, img) {
+		const char *ref = "", *digest = "";
+		json_object *metas = NULL;
+		uint64_t sum = 0;
+		size_t n;
+
+		(void) json_get_string(img, "reference", &ref);
+		(void) json_get_string(img, "digest", &digest);
+		(void) json_get_array(img, "layer_metas", &metas);
+		n = metas ? json_object_array_length(metas) : 0;
+		for (size_t i = 0; i < n; i++) {
+			json_object *m = json_object_array_get_idx(metas, i);
+			const char *d = NULL;
+			uint64_t sz = layer_size(m);
+
+			sum += sz;
+			if (json_get_string(m, "compressed_digest", &d) >= 0 &&
+			    !json_object_object_get_ex(used, d, NULL)) {
+				total += sz; /* shared layers count once in the total */
+				(void) json_object_object_add(used, d, NULL);
+			}
+		}
+		human(sum, h);
+		printf("%s\n  manifest %s\n  config   %s\n  %zu layer%s, %s\n", ref, digest, id, n,
+		       n == 1 ? "" : "s", h);
+		for (size_t i = 0; i < n; i++) {
+			json_object *m = json_object_array_get_idx(metas, i);
+			const char *d = "?", *path = "?";
+
+			(void) json_get_string(m, "compressed_digest", &d);
+			(void) json_get_string(m, "store_path", &path);
+			human(layer_size(m), h);
+			printf("    %s  %s  %s\n", d, h, path);
+		}
+		n_images++;
+	}
+	json_object_object_foreach (layers, digest, meta) {
+		if (json_object_object_get_ex(used, digest, NULL))
+			continue;
+		n_unused++;
+		unused_bytes += layer_size(meta);
+	}
+	human(total + unused_bytes, h);
+	printf("%zu image%s, %d layer%s, %s", n_images, n_images == 1 ? "" : "s",
+	       json_object_object_length(layers), json_object_object_length(layers) == 1 ? "" : "s",
+	       h);
+	human(unused_bytes, h);
+	if (n_unused)
+		printf(" (%zu unused, %s: cdh-tool image prune)", n_unused, h);
+	printf("\n");
+	return 0;
+}
+
+static int image_main(int argc, char **argv)
+{
+	static const struct option options[] = { { "work-dir", required_argument, NULL, 'w' },
+						 { "config", required_argument, NULL, 'c' },
+						 { "help", no_argument, NULL, 'h' },
+						 {} };
+	_cleanup_(cdh_config_freep) struct cdh_config *cfg = NULL;
+	_cleanup_(store_freep) struct store *st = NULL;
+	const char *work_dir = CDH_DEFAULT_IMAGE_WORK_DIR, *config = NULL, *cmd;
+	bool have_dir = false;
+	int c, r;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+w:c:h", options, NULL)) >= 0)
+		switch (c) {
+		case 'w':
+			work_dir = optarg;
+			have_dir = true;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'h':
+			image_help();
+			return 0;
+		default:
+			return -EINVAL;
+		}
+	if (optind >= argc)
+		return log_error_errno(-EINVAL,
+				       "image: missing command (try 'cdh-tool image --help').");
+	cmd = argv[optind];
+	if (have_dir && config)
+		return log_error_errno(-EINVAL,
+				       "image: --work-dir and --config exclude each other.");
+	if (config) {
+		_cleanup_(buf_done) struct buf why = BUF_INIT(1024);
+
+		r = cdh_config_load(config, NULL, &cfg, &why);
+		if (r < 0 && why.len)
+			return log_error_errno(r, "image: %s", buf_str(&why));
+		if (r < 0)
+			return log_error_errno(r, "image: cannot load '%s': %m", config);
+		work_dir = cfg->image.work_dir;
+	}
+	if (!streq(cmd, "list") && !streq(cmd, "prune") && !streq(cmd, "remove-unused-layers") &&
+	    !streq(cmd, "remove"))
+		return log_error_errno(-EINVAL, "image: unknown command '%s' (try --help).", cmd);
+	if (streq(cmd, "remove") ? optind + 2 != argc : optind + 1 != argc)
+		return log_error_errno(-EINVAL, "image %s: wrong number of arguments (try --help).",
+				       cmd);
+	/* list must not create a store where there is none */
+	if (streq(cmd, "list") && access(work_dir, F_OK) < 0) {
+		if (errno != ENOENT)
+			return log_error_errno(-errno, "image: cannot access '%s': %m", work_dir);
+		printf("0 images, 0 layers, 0 B (no store at %s)\n", work_dir);
+		return 0;
+	}
+	r = store_open(work_dir, &st);
+	if (r < 0)
+		return log_error_errno(r, "image: cannot open the store at '%s': %m", work_dir);
+	if (streq(cmd, "list"))
+		return image_list(st);
+	if (streq(cmd, "remove")) {
+		r = store_image_remove(st, argv[optind + 1]);
+		if (r == -ENOENT)
+			return log_error_errno(r, "image remove: no image '%s' in the store.",
+					       argv[optind + 1]);
+		if (r < 0)
+			return log_error_errno(r, "image remove: %m");
+		printf("Removed %d image%s; 'cdh-tool image prune' frees unused layers.\n", r,
+		       r == 1 ? "" : "s");
+		return 0;
+	}
+	{
+		struct store_prune_stats ps;
+
+		r = store_prune(st, &ps);
+		if (r < 0)
+			return log_error_errno(r, "image prune: %m (removed %zu layers so far)",
+					       ps.removed + ps.orphans);
+		printf(
+		    "Removed %zu unused layer%s and %zu unrecorded layer dir%s; kept %zu held by "
+		    "a pull in progress, %zu stacked by a mounted container.\n",
+		    ps.removed, ps.removed == 1 ? "" : "s", ps.orphans, ps.orphans == 1 ? "" : "s",
+		    ps.kept_held, ps.kept_mounted);
+	}
+	return 0;
+}
+#endif
+
 static int run(int argc, char **argv)
 {
 	struct cdh_tool_args args;
@@ -570,6 +781,10 @@ static int run(int argc, char **argv)
 	cmd = argv[0];
 	if (streq(cmd, "seal"))
 		return seal(argc, argv);
+#if CDH_WITH_IMAGE
+	if (streq(cmd, "image"))
+		return image_main(argc, argv);
+#endif
 	if (streq(cmd, "unseal-secret"))
 		return cmd_unseal(&args, argc, argv);
 	if (streq(cmd, "unwrap-key"))

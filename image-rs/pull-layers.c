@@ -16,6 +16,7 @@ struct work {
 	pull_blob_fn fetch;
 	void *fetch_userdata;
 	struct layer_desc *layers; /* unique layers */
+	bool *held;                /* store_layer_begin() succeeded: release at the end */
 	size_t n, next;
 	pthread_mutex_t m;
 	uint64_t done, total;
@@ -74,8 +75,11 @@ static int pull_one(struct work *w, const struct layer_desc *d)
 	int r;
 
 	r = store_layer_begin(w->st, d->digest, NULL);
-	if (r < 0)
+	if (r < 0) {
+		record_error(w, r, d, "cannot claim the layer in the store");
 		return r;
+	}
+	w->held[d - w->layers] = true;
 	if (r > 0) {
 		pthread_mutex_lock(&w->m);
 		w->res.reused++;
@@ -93,6 +97,14 @@ static int pull_one(struct work *w, const struct layer_desc *d)
 	}
 	c.job = job;
 	r = w->fetch(w->fetch_userdata, d->digest, d->size, counting_sink, &c);
+	if (r < 0 && !*layer_job_error(job) && w->o->fetch_error) {
+		/* the transfer failed, not the layer: say how (e.g. HTTP 503 after retries) */
+		const char *why = w->o->fetch_error();
+		if (why && *why) {
+			record_error(w, r, d, why);
+			return r;
+		}
+	}
 	if (r >= 0)
 		r = layer_finish(job, NULL);
 	if (r < 0) {
@@ -147,6 +159,7 @@ int pull_layers(struct store *st, const struct pull_image *img, pull_blob_fn fet
 	_cleanup_free_ struct layer_desc *layers = NULL;
 	_cleanup_free_ const char **digests = NULL;
 	_cleanup_free_ pthread_t *threads = NULL;
+	_cleanup_free_ bool *held = NULL;
 	struct pull_opts defaults;
 	json_object *ls, *rootfs, *diff_ids;
 	struct work w = {};
@@ -179,7 +192,8 @@ int pull_layers(struct store *st, const struct pull_image *img, pull_blob_fn fet
 	}
 	layers = calloc(n ? n : 1, sizeof(*layers));
 	digests = calloc(n ? n : 1, sizeof(*digests));
-	if (!layers || !digests)
+	held = calloc(n ? n : 1, sizeof(*held));
+	if (!layers || !digests || !held)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		struct layer_desc d;
@@ -206,6 +220,7 @@ int pull_layers(struct store *st, const struct pull_image *img, pull_blob_fn fet
 	w.fetch = fetch;
 	w.fetch_userdata = fetch_userdata;
 	w.layers = layers;
+	w.held = held;
 	w.err = err;
 	w.res.layers = n;
 	pthread_mutex_init(&w.m, NULL);
@@ -234,15 +249,18 @@ int pull_layers(struct store *st, const struct pull_image *img, pull_blob_fn fet
 		r = w.error;
 	if (r >= 0)
 		r = w.next < w.n ? -EIO : 0;
+	if (r >= 0) {
+		r = store_image_add(st, img->config_digest, img->manifest_digest, img->reference,
+				    img->config, false, digests, n);
+		if (r < 0 && err)
+			(void) buf_append_str(err, "cannot record the image in the meta store");
+	}
+	/* recorded (the image now keeps its layers) or failed: the holds go */
+	for (size_t i = 0; i < w.n; i++)
+		if (held[i])
+			store_layer_release(st, layers[i].digest);
 	if (r < 0)
 		return r;
-	r = store_image_add(st, img->config_digest, img->manifest_digest, img->reference,
-			    img->config, false, digests, n);
-	if (r < 0) {
-		if (err)
-			(void) buf_append_str(err, "cannot record the image in the meta store");
-		return r;
-	}
 	*ret = w.res;
 	return 0;
 }

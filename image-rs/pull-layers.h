@@ -39,6 +39,9 @@ struct pull_opts {
 	struct unpack_opts unpack;
 	pull_progress_fn progress;
 	void *progress_userdata;
+	/* The calling thread's text for the blob source's last failure ("" or NULL: none),
+	 * put into the error message of a failed fetch; NULL: strerror only. */
+	const char *(*fetch_error)(void);
 };
 
 struct pull_result {

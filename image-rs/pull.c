@@ -148,6 +148,7 @@ static int pull_task(struct store *st, const struct image_pull_config *cfg,
 	_cleanup_(registry_image_freep) struct registry_image *img = NULL;
 	_cleanup_(json_object_putp) json_object *manifest = NULL, *config = NULL;
 	struct blob_source src;
+	struct pull_opts opts;
 	int r;
 
 	if (af) {
@@ -187,13 +188,15 @@ static int pull_task(struct store *st, const struct image_pull_config *cfg,
 	snprintf(ret->config_digest, sizeof(ret->config_digest), "%s",
 		 img->manifest->config.digest_str);
 	src = (struct blob_source){ .reg = reg, .repo = reference_repository(t->ref) };
+	opts = cfg->pull;
+	opts.fetch_error = registry_last_error;
 	return pull_layers(st,
 			   &(struct pull_image){ .reference = ret->reference,
 						 .manifest_digest = ret->manifest_digest,
 						 .config_digest = ret->config_digest,
 						 .manifest = manifest,
 						 .config = config },
-			   fetch_blob, &src, &cfg->pull, &ret->layers, err);
+			   fetch_blob, &src, &opts, &ret->layers, err);
 }
 
 int image_pull(struct store *st, const struct image_pull_config *cfg, const char *image,

@@ -5,14 +5,19 @@
  * <work_dir>/staging/ (whatever is left there is removed at start), and
  * <work_dir>/meta_store.json in upstream's schema, replaced atomically on every change.
  * Layers are keyed by compressed digest and shared; an in-process claim per digest makes
- * two concurrent pulls of the same layer unpack it once. Thread-safe. One store object
- * per work dir and process: the claims are in-process only (as upstream's lock), so two
- * processes pulling into one work dir may unpack a layer twice and the last meta store
- * write wins. */
+ * two concurrent pulls of the same layer unpack it once. Thread-safe. Processes may
+ * share a work dir: <work_dir>/store.lock (flock) serialises every change of the meta
+ * store (each re-reads the file first when another process replaced it), a layer a pull
+ * is using is listed in that process's file under <work_dir>/holds/ until released, and
+ * staging dirs are flocked while in use, so start-up clean-up and store_prune() leave
+ * other processes' work alone. The claims are in-process only (as upstream's lock): two
+ * processes pulling the same new layer at once may both unpack it (both are recorded
+ * under different numbers, the later record wins, the other is an orphan for prune). */
 #pragma once
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <json.h>
 
@@ -41,8 +46,12 @@ const char *store_work_dir(const struct store *s);
 /* Claims the layer with compressed digest `digest`. Returns 1 when the store already has
  * it (*ret_path, if non-NULL, gets a malloc()ed copy of its store_path); waits while
  * another thread holds the claim; returns 0 when the caller now holds the claim and must
- * end it with store_layer_commit() or store_layer_abandon(). -ENOMEM. */
+ * end it with store_layer_commit() or store_layer_abandon(). Either way (>= 0) the layer
+ * is also held: store_prune() keeps it until store_layer_release() (after the image that
+ * uses it is recorded, or the pull failed). -ENOMEM, -errno of the lock/hold files. */
 int store_layer_begin(struct store *s, const char *digest, char **ret_path);
+/* Drops one hold store_layer_begin() took on digest (no-op if none). */
+void store_layer_release(struct store *s, const char *digest);
 /* Ends a claim without a layer (a failed unpack); waiters then try themselves. */
 void store_layer_abandon(struct store *s, const char *digest);
 
@@ -72,3 +81,33 @@ bool store_has_image(struct store *s, const char *config_digest);
 int store_image_get(struct store *s, const char *config_digest, json_object **ret);
 /* Number of layers in layer_db. */
 size_t store_n_layers(struct store *s);
+
+/* Copies of image_db (object: config digest -> ImageMeta) and layer_db (compressed
+ * digest -> LayerMeta) as they are on disk now; the caller puts them. -ENOMEM, -errno. */
+int store_image_list(struct store *s, json_object **ret);
+int store_layer_list(struct store *s, json_object **ret);
+
+/* Removes from image_db every image whose config digest (id), manifest digest or
+ * reference equals `what`; its layers stay until store_prune(). Returns how many were
+ * removed (> 0), -ENOENT when none matched, -errno when the meta store cannot be
+ * written. */
+int store_image_remove(struct store *s, const char *what);
+
+struct store_prune_stats {
+	size_t removed;      /* layer_db records (and their dirs) removed */
+	size_t kept_held;    /* unused by any image but held by a pull in some process */
+	size_t kept_mounted; /* unused by any image but a lowerdir of a mounted overlay */
+	size_t orphans;      /* layers/<N> dirs no record named, removed */
+};
+
+/* Removes every layer no image in image_db uses, unless a live process holds it
+ * (store_layer_begin() .. store_layer_release()) or a mounted overlay stacks it, and
+ * every layers/<N> dir no record names. Under store.lock the dirs are moved into a
+ * flocked staging dir and the meta store is rewritten (atomically); they are deleted
+ * after the lock is dropped, so a crash at any point leaves either the old record or
+ * nothing (the start-up clean-up deletes the rest). *ret (optional) is filled even on
+ * error. -errno. */
+int store_prune(struct store *s, struct store_prune_stats *ret);
+
+/* Disk usage (st_blocks) of path and everything below it, symlinks not followed. */
+int store_disk_usage(const char *path, uint64_t *ret);

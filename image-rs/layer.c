@@ -50,6 +50,11 @@ struct layer_job {
 	uint64_t size, in, tar_bytes, tar_max;
 	struct unpack_opts opts;
 	struct decomp *dec;
+	/* encrypted layers: the cipher, a scratch buffer for the plaintext, and a
+	 * decompression error held back until the HMAC has spoken */
+	struct ocicrypt_layer *enc;
+	uint8_t *plain;
+	int enc_decomp_err;
 	char *staging;
 	int staging_fd;
 	bool claimed, thread_started, done;
@@ -241,9 +246,11 @@ int layer_job_new(struct store *st, const struct layer_desc *d, const struct unp
 
 	j = calloc(1, sizeof(*j));
 	if (!j) {
+		ocicrypt_layer_free(d->enc);
 		store_layer_abandon(st, d->digest);
 		return -ENOMEM;
 	}
+	j->enc = d->enc;
 	j->st = st;
 	j->claimed = true;
 	j->staging_fd = -EBADF;
@@ -275,8 +282,13 @@ int layer_job_new(struct store *st, const struct layer_desc *d, const struct unp
 	r = decomp_from_media_type(d->media_type, &j->kind, &encrypted);
 	if (r < 0)
 		return r;
-	if (encrypted)
-		return -EOPNOTSUPP;
+	if (encrypted != !!j->enc)
+		return encrypted ? -ENOKEY : -EINVAL;
+	if (encrypted) {
+		j->plain = malloc(LAYER_READ_SIZE);
+		if (!j->plain)
+			return -ENOMEM;
+	}
 	/* The content cap plus room for every entry's headers and padding (a pax header,
 	 * a long name, the block rounding) and the end blocks. */
 	j->tar_max = sat_add(
@@ -302,6 +314,54 @@ int layer_job_new(struct store *st, const struct layer_desc *d, const struct unp
 	return 0;
 }
 
+static int join(struct layer_job *j);
+
+/* Decrypts in LAYER_READ_SIZE pieces. After a decompression error the rest is still
+ * read and authenticated, so that layer_finish() can name a tampered blob as such. */
+static int feed_encrypted(struct layer_job *j, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		size_t k = MIN(n, (size_t) LAYER_READ_SIZE);
+
+		ocicrypt_layer_update(j->enc, p, k, j->plain);
+		if (!j->enc_decomp_err) {
+			int r = decomp_push(j->dec, j->plain, k);
+			if (r == -EBADMSG) {
+				j->enc_decomp_err = r;
+				ring_cancel(&j->ring);
+			} else if (r < 0) {
+				ring_cancel(&j->ring);
+				return seterr(j, r, "decompression failed: %m");
+			}
+		}
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Encrypted layers: the HMAC first, then what decompression said. */
+static int finish_encrypted(struct layer_job *j)
+{
+	_cleanup_(buf_done) struct buf why = BUF_INIT(256);
+	int r;
+
+	r = ocicrypt_layer_finish(j->enc, &why);
+	if (r < 0) {
+		ring_cancel(&j->ring);
+		(void) join(j);
+		return seterr(j, r, "%s", buf_str(&why));
+	}
+	if (j->enc_decomp_err) {
+		ring_cancel(&j->ring);
+		(void) join(j);
+		return seterr(j, j->enc_decomp_err,
+			      "corrupt %s data in the decrypted layer (its HMAC matched)",
+			      decomp_kind_to_string(j->kind));
+	}
+	return 0;
+}
+
 int layer_feed(struct layer_job *j, const void *p, size_t n)
 {
 	int r;
@@ -315,6 +375,8 @@ int layer_feed(struct layer_job *j, const void *p, size_t n)
 			      j->size);
 	j->in += n;
 	digest_update(&j->dig_c, p, n);
+	if (j->enc)
+		return feed_encrypted(j, p, n);
 	r = decomp_push(j->dec, p, n);
 	if (r < 0) {
 		ring_cancel(&j->ring);
@@ -375,6 +437,11 @@ int layer_finish(struct layer_job *j, char **ret_path)
 	if (j->done)
 		return -EINVAL;
 	j->done = true;
+	if (j->enc) {
+		r = finish_encrypted(j);
+		if (r < 0)
+			return r;
+	}
 	r = decomp_finish(j->dec);
 	if (r < 0) {
 		/* Our error first: the tar thread's failure is only the consequence. */
@@ -405,7 +472,7 @@ int layer_finish(struct layer_job *j, char **ret_path)
 			      digest_oci_format(j->want_u.alg, d, got));
 
 	m = (struct store_layer_meta){ .decoder = j->kind,
-				       .encrypted = false,
+				       .encrypted = j->enc != NULL,
 				       .compressed_digest = j->digest,
 				       .uncompressed_digest = j->diff_id_str };
 	j->claimed = false; /* commit ends the claim whatever happens */
@@ -450,6 +517,10 @@ struct layer_job *layer_job_free(struct layer_job *j)
 	if (j->claimed)
 		store_layer_abandon(j->st, j->digest);
 	decomp_free(j->dec);
+	ocicrypt_layer_free(j->enc);
+	if (j->plain)
+		secret_wipe(j->plain, LAYER_READ_SIZE);
+	free(j->plain);
 	free(j->ring.buf);
 	pthread_cond_destroy(&j->ring.cond);
 	pthread_mutex_destroy(&j->ring.m);

@@ -39,6 +39,8 @@ struct pull_opts {
 	struct unpack_opts unpack;
 	pull_progress_fn progress;
 	void *progress_userdata;
+	/* Keys for encrypted layers (borrowed; NULL = none: such layers fail -ENOKEY). */
+	const struct ocicrypt_config *decrypt;
 };
 
 struct pull_result {

@@ -54,7 +54,8 @@ struct layer_job {
 	 * decompression error held back until the HMAC has spoken */
 	struct ocicrypt_layer *enc;
 	uint8_t *plain;
-	int enc_decomp_err;
+	int enc_err;
+	struct buf enc_msg;
 	char *staging;
 	int staging_fd;
 	bool claimed, thread_started, done;
@@ -256,6 +257,7 @@ int layer_job_new(struct store *st, const struct layer_desc *d, const struct unp
 	j->staging_fd = -EBADF;
 	j->err = BUF_INIT(1024);
 	j->tar_err = BUF_INIT(1024);
+	j->enc_msg = BUF_INIT(1024);
 	j->size = d->size;
 	j->digest = strdup(d->digest);
 	if (!j->digest) {
@@ -316,22 +318,32 @@ int layer_job_new(struct store *st, const struct layer_desc *d, const struct unp
 
 static int join(struct layer_job *j);
 
-/* Decrypts in LAYER_READ_SIZE pieces. After a decompression error the rest is still
- * read and authenticated, so that layer_finish() can name a tampered blob as such. */
+/* Decrypts in LAYER_READ_SIZE pieces. After a failure downstream (corrupt compressed
+ * data, a tar stream the writer refuses) the rest is still read and authenticated, and
+ * the failure is held back, so that layer_finish() names a tampered blob as such. */
 static int feed_encrypted(struct layer_job *j, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
 		size_t k = MIN(n, (size_t) LAYER_READ_SIZE);
 
 		ocicrypt_layer_update(j->enc, p, k, j->plain);
-		if (!j->enc_decomp_err) {
+		if (!j->enc_err) {
 			int r = decomp_push(j->dec, j->plain, k);
-			if (r == -EBADMSG) {
-				j->enc_decomp_err = r;
+			if (r < 0) {
 				ring_cancel(&j->ring);
-			} else if (r < 0) {
-				ring_cancel(&j->ring);
-				return seterr(j, r, "decompression failed: %m");
+				j->enc_err = j->error ? j->error : r;
+				if (j->err.len)
+					(void) buf_append_str(&j->enc_msg, buf_str(&j->err));
+				else if (r == -EBADMSG)
+					(void) buf_appendf(&j->enc_msg,
+							   "corrupt %s data in the "
+							   "decrypted layer",
+							   decomp_kind_to_string(j->kind));
+				else
+					(void) buf_appendf(&j->enc_msg, "decompression failed: %s",
+							   strerror(-r));
+				j->error = 0;
+				buf_reset(&j->err);
 			}
 		}
 		p += k;
@@ -340,7 +352,7 @@ static int feed_encrypted(struct layer_job *j, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Encrypted layers: the HMAC first, then what decompression said. */
+/* Encrypted layers: the HMAC first, then what was held back. */
 static int finish_encrypted(struct layer_job *j)
 {
 	_cleanup_(buf_done) struct buf why = BUF_INIT(256);
@@ -350,14 +362,16 @@ static int finish_encrypted(struct layer_job *j)
 	if (r < 0) {
 		ring_cancel(&j->ring);
 		(void) join(j);
+		j->error = 0;
+		buf_reset(&j->err);
 		return seterr(j, r, "%s", buf_str(&why));
 	}
-	if (j->enc_decomp_err) {
+	if (j->enc_err) {
 		ring_cancel(&j->ring);
 		(void) join(j);
-		return seterr(j, j->enc_decomp_err,
-			      "corrupt %s data in the decrypted layer (its HMAC matched)",
-			      decomp_kind_to_string(j->kind));
+		j->error = 0;
+		buf_reset(&j->err);
+		return seterr(j, j->enc_err, "%s", buf_str(&j->enc_msg));
 	}
 	return 0;
 }
@@ -526,6 +540,7 @@ struct layer_job *layer_job_free(struct layer_job *j)
 	pthread_mutex_destroy(&j->ring.m);
 	buf_done(&j->err);
 	buf_done(&j->tar_err);
+	buf_done(&j->enc_msg);
 	free(j->digest);
 	free(j->diff_id_str);
 	free(j);

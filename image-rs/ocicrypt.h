@@ -60,6 +60,12 @@ int ocicrypt_layer_from_opts(const char *pubopts_b64, const void *priv, size_t n
 /* Decrypts n bytes of ciphertext into out (may equal in), updating the HMAC over the
  * ciphertext and the digest over the plaintext. */
 void ocicrypt_layer_update(struct ocicrypt_layer *l, const void *in, size_t n, void *out);
-/* After the last byte: -EKEYREJECTED when the HMAC or the private options' digest of
- * the decrypted blob does not match (reason says which), else 0. Once only. */
+/* After the last byte: -EKEYREJECTED when the HMAC over the ciphertext does not match
+ * (reason says so), else 0; -EINVAL when called twice. The private options' digest of
+ * the decrypted blob is compared too but not enforced: Go ocicrypt records whatever
+ * digest its caller passes and never checks it, and skopeo passes a stale one when it
+ * recompresses; the HMAC and the diff_id are the checks that hold. */
 int ocicrypt_layer_finish(struct ocicrypt_layer *l, struct buf *reason);
+/* After a successful finish: true when the private options carried a digest and the
+ * decrypted blob matched it. */
+bool ocicrypt_layer_digest_ok(const struct ocicrypt_layer *l);

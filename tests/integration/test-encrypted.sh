@@ -13,7 +13,7 @@ for c in docker-registry:docker-registry umoci:umoci skopeo:skopeo python3:pytho
 done
 [ "$(id -u)" = 0 ] || skip_all "needs root (owners in the unpacked layers)"
 unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY
-plan 19
+plan 23
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
@@ -109,3 +109,45 @@ expect_exit "a flipped byte is refused" 1 IP -k "$K/ec.pem" -w "$T_TMP/s7" "127.
 cp "$T_TMP/err" "$T_TMP/flip.err"
 check "... as a mismatch" grep -qE "digest mismatch|HMAC" "$T_TMP/flip.err"
 check "... nothing in the store" empty "$T_TMP/s7"
+
+# --- keyprovider: through the CDH with the KEK from the test KBS
+python3 -c 'import cryptography' 2>/dev/null || { for i in 1 2 3 4; do skip "python3-cryptography missing"; done; exit 0; }
+R=$T_TMP/repo
+mkdir -p "$R/default/kek"
+head -c 32 /dev/urandom >"$T_TMP/kek"
+head -c 32 /dev/urandom >"$R/default/kek/1" # the wrong one first
+python3 "$TOP_SRCDIR/tests/integration/helpers/ocicrypt-kp-encrypt.py" "$L" img kp "$T_TMP/kek" \
+	kbs:///default/kek/1
+skopeo copy -q --dest-tls-verify=false "oci:$L:kp" "docker://127.0.0.1:$PORT/test/kp:v1" >"$T_TMP/push.log" 2>&1 ||
+	sed 's/^/# /' "$T_TMP/push.log"
+start_daemon kbs python3 "$TOP_SRCDIR/tests/kbs/kbs.py" --resources "$R" --port-file "$T_TMP/kbs.port" --lifetime 120
+for i in $(seq 250); do [ -s "$T_TMP/kbs.port" ] && break; sleep 0.02; done
+KBS=http://127.0.0.1:$(cat "$T_TMP/kbs.port")
+AA=$T_TMP/aa.sock
+CDH=$T_TMP/cdh/cdh.sock
+AA_KBC_PARAMS="cc_kbc::$KBS" start_daemon aa "$COCOBOX" attestation-agent -a "unix://$AA"
+wait_socket "$AA"
+cat >"$T_TMP/cdh.toml" <<EOF2
+socket = "unix://$CDH"
+[aa]
+aa_socket = "unix://$AA"
+[kbc]
+name = "cc_kbc"
+url = "$KBS"
+[image]
+work_dir = "$T_TMP/cdhimg"
+registry_configuration_uri = "file://$T_TMP/registries.conf"
+EOF2
+CDH_RUN_DIR=$T_TMP/run CDH_CREDENTIALS_ROOT=$T_TMP/root start_daemon cdh "$COCOBOX" \
+	confidential-data-hub -c "$T_TMP/cdh.toml"
+wait_socket "$CDH"
+expect_exit "a KEK that does not open the packet is refused" 1 \
+	"$COCOBOX" cdh-tool -s "unix://$CDH" pull-image -i "127.0.0.1:$PORT/test/kp:v1" -b "$T_TMP/kpb2"
+cp "$T_TMP/err" "$T_TMP/kp-wrong.err"
+check "... naming the keyprovider annotation" grep -q "keys.provider.attestation-agent" "$T_TMP/kp-wrong.err"
+cp "$T_TMP/kek" "$R/default/kek/1"
+mkdir -p "$T_TMP/kpb"
+expect_exit "a keyprovider-encrypted image pulls through the CDH" 0 \
+	"$COCOBOX" cdh-tool -s "unix://$CDH" pull-image -i "127.0.0.1:$PORT/test/kp:v1" -b "$T_TMP/kpb"
+cp "$T_TMP/err" "$T_TMP/kp.err"
+check "... the content is the plaintext" grep -rqx secret-content "$T_TMP/cdhimg/layers"

@@ -32,6 +32,11 @@ static void b64(const void *p, size_t n, struct buf *out)
 	ASSERT_OK(b64_encode(B64_STD, p, n, out));
 }
 
+static void b64s(const char *s, struct buf *out)
+{
+	b64(s, strlen(s), out);
+}
+
 /* pubopts annotation value for the HMAC of ct */
 static void make_pubopts(const char *cipher, const uint8_t *key, const void *ct, size_t n,
 			 struct buf *out)
@@ -138,10 +143,10 @@ static void test_bad_opts(void)
 	b64("[1]", 3, &t);
 	ASSERT_ERR(ocicrypt_layer_from_opts(buf_str(&t), priv.data, priv.len, &l), -EBADMSG);
 	buf_reset(&t);
-	b64("{\"cipher\":\"" OCICRYPT_CIPHER "\",\"hmac\":\"AAAA\"}", 52, &t);
+	b64s("{\"cipher\":\"" OCICRYPT_CIPHER "\",\"hmac\":\"AAAA\"}", &t);
 	ASSERT_ERR(ocicrypt_layer_from_opts(buf_str(&t), priv.data, priv.len, &l), -EBADMSG);
 	buf_reset(&t);
-	b64("{\"cipher\":\"" OCICRYPT_CIPHER "\"}", 38, &t);
+	b64s("{\"cipher\":\"" OCICRYPT_CIPHER "\"}", &t);
 	ASSERT_ERR(ocicrypt_layer_from_opts(buf_str(&t), priv.data, priv.len, &l), -EBADMSG);
 	/* private side */
 	ASSERT_ERR(ocicrypt_layer_from_opts(buf_str(&pub), "{", 1, &l), -EBADMSG);

@@ -58,7 +58,8 @@ static int parse_json(const void *p, size_t n, size_t max, json_object **ret)
 	return 0;
 }
 
-/* A base64 std member of exactly want bytes (want 0: any up to cap) into out. */
+/* A base64 member: into a secret (key material, strict std as Go writes []byte) or into
+ * a plain buffer (alphabet-lenient); the caller checks the length. */
 static int get_b64(json_object *o, const char *key, bool secret, struct secret **ret_s,
 		   struct buf *ret_b)
 {

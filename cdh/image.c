@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "cdh/image.h"
+#include "cdh/keyprovider.h"
 #include "common/fs.h"
 #include "common/log.h"
 #include "common/proto/attestation-agent.pb-c.h"
@@ -196,6 +197,23 @@ static int extend_aa(struct cdh_image *ci, const char *image, const char *digest
 	return 0;
 }
 
+/* ocicrypt's keyprovider callback, in process: the attestation-agent packet is unwrapped
+ * with the KEK from the KMS/KBS as UnWrapKey would, without the socket round trip. */
+static int unwrap_layer_key(void *ud, const char *provider, const uint8_t *packet, size_t n,
+			    struct secret **ret)
+{
+	struct cdh_image *ci = ud;
+	struct cdh_error e = {};
+	int r;
+
+	if (!streq(provider, "attestation-agent"))
+		return -ENOKEY;
+	r = cdh_keyprovider_unwrap_packet(ci->kms, packet, n, ret, &e);
+	if (r < 0)
+		log_debug("image: layer key unwrap failed: %s", e.message);
+	return r;
+}
+
 int cdh_image_pull(struct cdh_image *ci, const char *image_url, const char *bundle_path,
 		   char **ret_digest, struct cdh_error *err)
 {
@@ -207,9 +225,11 @@ int cdh_image_pull(struct cdh_image *ci, const char *image_url, const char *bund
 	_cleanup_(buf_done) struct buf sigstore = BUF_INIT(RESOURCE_MAX + 1);
 	struct image_pull_config pc = {};
 	struct image_pull_result res;
+	struct ocicrypt_config keys = { .provider = unwrap_layer_key, .provider_userdata = ci };
 	int r;
 
 	pull_opts_default(&pc.pull);
+	pc.pull.decrypt = &keys;
 	if (im->max_concurrent_layer_downloads_per_image > 0)
 		pc.pull.concurrency = (unsigned) MIN(im->max_concurrent_layer_downloads_per_image,
 						     64u);

@@ -54,6 +54,9 @@ static const struct {
 	{ "application/vnd.oci.image.layer.v1.tar+gzip+encrypted", DECOMP_GZIP, true },
 	{ "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip+encrypted", DECOMP_GZIP,
 	  true },
+	{ "application/vnd.oci.image.layer.v1.tar+zstd+encrypted", DECOMP_ZSTD, true },
+	{ "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd+encrypted", DECOMP_ZSTD,
+	  true },
 };
 
 int decomp_from_media_type(const char *media_type, enum decomp_kind *ret, bool *ret_encrypted)

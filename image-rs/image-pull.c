@@ -17,6 +17,10 @@
 #include "oci-layout.h"
 #include "pull-layers.h"
 
+/* --decryption-key files accepted at most. */
+#define IMAGE_PULL_MAX_KEYS 16
+#define IMAGE_PULL_KEY_MAX (64u << 10)
+
 struct image_pull_args {
 	const char *work_dir;
 	const char *registries_conf, *auth, *ca, *policy, *sigstore;
@@ -25,6 +29,8 @@ struct image_pull_args {
 	const char *bundle;
 	bool quiet;
 	struct pull_opts pull;
+	const char *key_paths[IMAGE_PULL_MAX_KEYS];
+	size_t n_keys;
 };
 
 static void help(void)
@@ -49,6 +55,8 @@ static void help(void)
 	    "      --xattrs <WHEN>        apply xattrs and opaque markers: auto (when the\n"
 	    "                             store accepts user.* xattrs, as upstream), yes, no\n"
 	    "                             [default: auto]\n"
+	    "  -k, --decryption-key <F>   private key (PEM or DER, RSA or EC, unencrypted) for\n"
+	    "                             JWE-wrapped encrypted layers; repeatable\n"
 	    "  -q, --quiet                no progress bar on a terminal\n"
 	    "      --registries-conf <F>  registries.conf (mirrors, blocked, insecure)\n"
 	    "      --auth <F>             containers-auth.json with registry credentials\n"
@@ -117,6 +125,7 @@ static int parse_argv(int argc, char **argv, struct image_pull_args *a)
 		{ "max-bytes", required_argument, NULL, ARG_MAX_BYTES },
 		{ "same-owner", required_argument, NULL, ARG_SAME_OWNER },
 		{ "xattrs", required_argument, NULL, ARG_XATTRS },
+		{ "decryption-key", required_argument, NULL, 'k' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -128,7 +137,7 @@ static int parse_argv(int argc, char **argv, struct image_pull_args *a)
 	*a = (struct image_pull_args){ .work_dir = "/run/kata-containers/image" };
 	pull_opts_default(&a->pull);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "w:c:l:j:qhV", options, NULL)) >= 0) {
+	while ((c = getopt_long(argc, argv, "w:c:l:j:k:qhV", options, NULL)) >= 0) {
 		r = 0;
 		switch (c) {
 		case 'w':
@@ -172,6 +181,13 @@ static int parse_argv(int argc, char **argv, struct image_pull_args *a)
 			break;
 		case ARG_XATTRS:
 			r = parse_when("xattrs", optarg, &a->pull.unpack.xattrs);
+			break;
+		case 'k':
+			if (a->n_keys == IMAGE_PULL_MAX_KEYS)
+				r = log_error_errno(-E2BIG, "At most %d --decryption-key options.",
+						    IMAGE_PULL_MAX_KEYS);
+			else
+				a->key_paths[a->n_keys++] = optarg;
 			break;
 		case 'q':
 			a->quiet = true;
@@ -386,16 +402,45 @@ static int run_registry(struct image_pull_args *a)
 	return 0;
 }
 
+static int load_keys(struct image_pull_args *a, struct crypto_pk **keys)
+{
+	for (size_t i = 0; i < a->n_keys; i++) {
+		_cleanup_(buf_done_wipe) struct buf b = BUF_INIT(IMAGE_PULL_KEY_MAX);
+		int r;
+
+		r = fs_read_file(AT_FDCWD, a->key_paths[i], &b);
+		if (r < 0)
+			return log_error_errno(r, "Cannot read the decryption key '%s': %m",
+					       a->key_paths[i]);
+		r = crypto_pk_import(b.data, b.len, &keys[i]);
+		if (r >= 0 && !crypto_pk_is_private(keys[i]))
+			r = -EINVAL;
+		if (r < 0)
+			return log_error_errno(
+			    r, "'%s' is not an unencrypted RSA or EC private key: %m",
+			    a->key_paths[i]);
+	}
+	return 0;
+}
+
 static int run(int argc, char **argv)
 {
 	struct image_pull_args args;
+	struct crypto_pk *keys[IMAGE_PULL_MAX_KEYS] = {};
+	struct ocicrypt_config dc = {};
 	int r = parse_argv(argc, argv, &args);
 
 	if (r <= 0)
 		return r;
-	if (args.layout)
-		return run_layout(&args);
-	return run_registry(&args);
+	r = load_keys(&args, keys);
+	if (r >= 0) {
+		dc = (struct ocicrypt_config){ .jwe_keys = keys, .n_jwe_keys = args.n_keys };
+		args.pull.decrypt = &dc;
+		r = args.layout ? run_layout(&args) : run_registry(&args);
+	}
+	for (size_t i = 0; i < args.n_keys; i++)
+		crypto_pk_free(keys[i]);
+	return r;
 }
 
 int image_pull_main(int argc, char **argv)

@@ -50,6 +50,12 @@ struct layer_job {
 	uint64_t size, in, tar_bytes, tar_max;
 	struct unpack_opts opts;
 	struct decomp *dec;
+	/* encrypted layers: the cipher, a scratch buffer for the plaintext, and a
+	 * decompression error held back until the HMAC has spoken */
+	struct ocicrypt_layer *enc;
+	uint8_t *plain;
+	int enc_err;
+	struct buf enc_msg;
 	char *staging;
 	int staging_fd;
 	bool claimed, thread_started, done;
@@ -241,14 +247,17 @@ int layer_job_new(struct store *st, const struct layer_desc *d, const struct unp
 
 	j = calloc(1, sizeof(*j));
 	if (!j) {
+		ocicrypt_layer_free(d->enc);
 		store_layer_abandon(st, d->digest);
 		return -ENOMEM;
 	}
+	j->enc = d->enc;
 	j->st = st;
 	j->claimed = true;
 	j->staging_fd = -EBADF;
 	j->err = BUF_INIT(1024);
 	j->tar_err = BUF_INIT(1024);
+	j->enc_msg = BUF_INIT(1024);
 	j->size = d->size;
 	j->digest = strdup(d->digest);
 	if (!j->digest) {
@@ -275,8 +284,13 @@ int layer_job_new(struct store *st, const struct layer_desc *d, const struct unp
 	r = decomp_from_media_type(d->media_type, &j->kind, &encrypted);
 	if (r < 0)
 		return r;
-	if (encrypted)
-		return -EOPNOTSUPP;
+	if (encrypted != !!j->enc)
+		return encrypted ? -ENOKEY : -EINVAL;
+	if (encrypted) {
+		j->plain = malloc(LAYER_READ_SIZE);
+		if (!j->plain)
+			return -ENOMEM;
+	}
 	/* The content cap plus room for every entry's headers and padding (a pax header,
 	 * a long name, the block rounding) and the end blocks. */
 	j->tar_max = sat_add(
@@ -302,6 +316,66 @@ int layer_job_new(struct store *st, const struct layer_desc *d, const struct unp
 	return 0;
 }
 
+static int join(struct layer_job *j);
+
+/* Decrypts in LAYER_READ_SIZE pieces. After a failure downstream (corrupt compressed
+ * data, a tar stream the writer refuses) the rest is still read and authenticated, and
+ * the failure is held back, so that layer_finish() names a tampered blob as such. */
+static int feed_encrypted(struct layer_job *j, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		size_t k = MIN(n, (size_t) LAYER_READ_SIZE);
+
+		ocicrypt_layer_update(j->enc, p, k, j->plain);
+		if (!j->enc_err) {
+			int r = decomp_push(j->dec, j->plain, k);
+			if (r < 0) {
+				ring_cancel(&j->ring);
+				j->enc_err = j->error ? j->error : r;
+				if (j->err.len)
+					(void) buf_append_str(&j->enc_msg, buf_str(&j->err));
+				else if (r == -EBADMSG)
+					(void) buf_appendf(&j->enc_msg,
+							   "corrupt %s data in the "
+							   "decrypted layer",
+							   decomp_kind_to_string(j->kind));
+				else
+					(void) buf_appendf(&j->enc_msg, "decompression failed: %s",
+							   strerror(-r));
+				j->error = 0;
+				buf_reset(&j->err);
+			}
+		}
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Encrypted layers: the HMAC first, then what was held back. */
+static int finish_encrypted(struct layer_job *j)
+{
+	_cleanup_(buf_done) struct buf why = BUF_INIT(256);
+	int r;
+
+	r = ocicrypt_layer_finish(j->enc, &why);
+	if (r < 0) {
+		ring_cancel(&j->ring);
+		(void) join(j);
+		j->error = 0;
+		buf_reset(&j->err);
+		return seterr(j, r, "%s", buf_str(&why));
+	}
+	if (j->enc_err) {
+		ring_cancel(&j->ring);
+		(void) join(j);
+		j->error = 0;
+		buf_reset(&j->err);
+		return seterr(j, j->enc_err, "%s", buf_str(&j->enc_msg));
+	}
+	return 0;
+}
+
 int layer_feed(struct layer_job *j, const void *p, size_t n)
 {
 	int r;
@@ -315,6 +389,8 @@ int layer_feed(struct layer_job *j, const void *p, size_t n)
 			      j->size);
 	j->in += n;
 	digest_update(&j->dig_c, p, n);
+	if (j->enc)
+		return feed_encrypted(j, p, n);
 	r = decomp_push(j->dec, p, n);
 	if (r < 0) {
 		ring_cancel(&j->ring);
@@ -375,6 +451,11 @@ int layer_finish(struct layer_job *j, char **ret_path)
 	if (j->done)
 		return -EINVAL;
 	j->done = true;
+	if (j->enc) {
+		r = finish_encrypted(j);
+		if (r < 0)
+			return r;
+	}
 	r = decomp_finish(j->dec);
 	if (r < 0) {
 		/* Our error first: the tar thread's failure is only the consequence. */
@@ -405,7 +486,7 @@ int layer_finish(struct layer_job *j, char **ret_path)
 			      digest_oci_format(j->want_u.alg, d, got));
 
 	m = (struct store_layer_meta){ .decoder = j->kind,
-				       .encrypted = false,
+				       .encrypted = j->enc != NULL,
 				       .compressed_digest = j->digest,
 				       .uncompressed_digest = j->diff_id_str };
 	j->claimed = false; /* commit ends the claim whatever happens */
@@ -450,11 +531,16 @@ struct layer_job *layer_job_free(struct layer_job *j)
 	if (j->claimed)
 		store_layer_abandon(j->st, j->digest);
 	decomp_free(j->dec);
+	ocicrypt_layer_free(j->enc);
+	if (j->plain)
+		secret_wipe(j->plain, LAYER_READ_SIZE);
+	free(j->plain);
 	free(j->ring.buf);
 	pthread_cond_destroy(&j->ring.cond);
 	pthread_mutex_destroy(&j->ring.m);
 	buf_done(&j->err);
 	buf_done(&j->tar_err);
+	buf_done(&j->enc_msg);
 	free(j->digest);
 	free(j->diff_id_str);
 	free(j);

@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 
+#include "ocicrypt.h"
 #include "store.h"
 #include "unpack.h"
 
@@ -21,6 +22,12 @@ struct layer_desc {
 	const char *digest;  /* of the blob as stored: "sha256:<hex>" or "sha512:<hex>" */
 	const char *diff_id; /* of the uncompressed tar stream, from the image config */
 	uint64_t size;       /* the descriptor's size; 0 = unknown */
+	/* The descriptor's annotations (borrowed; NULL = none). */
+	struct json_object *annotations;
+	/* Encrypted media types: the layer's recovered options (ocicrypt_layer_new()).
+	 * layer_job_new() takes it over, on failure too. NULL for an encrypted type gives
+	 * -ENOKEY. */
+	struct ocicrypt_layer *enc;
 };
 
 struct layer_job;
@@ -28,8 +35,10 @@ struct layer_job;
 /* Starts a job for a layer whose claim the caller holds (store_layer_begin() returned
  * 0): the job now owns the claim and ends it (commit or abandon). Makes the staging dir
  * and starts the tar thread. o may be NULL (defaults). Errors: -EBADMSG (malformed
- * digest), -EOPNOTSUPP (unhandled media type or digest algorithm; encrypted layers until
- * ocicrypt exists), -ENOMEM, -errno; the claim is then ended too. */
+ * digest), -EOPNOTSUPP (unhandled media type or digest algorithm, a layer cipher other
+ * than AES_256_CTR_HMAC_SHA256), -ENOKEY (encrypted type without d->enc), -ENOMEM,
+ * -errno; the claim is then ended too. An encrypted blob is decrypted as it is fed (the blob digest covers the
+ * ciphertext) and its HMAC is checked by layer_finish() before anything else. */
 int layer_job_new(struct store *st, const struct layer_desc *d, const struct unpack_opts *o,
 		  struct layer_job **ret);
 
@@ -45,7 +54,9 @@ int layer_feed_fd(struct layer_job *j, int fd);
 
 /* Ends the input: waits for the tar thread, checks the size, the compressed digest and
  * the diff_id (-EKEYREJECTED on a mismatch), -EBADMSG for a truncated stream, then
- * publishes the layer. On success *ret_path (optional, malloc()ed) is its store_path. */
+ * publishes the layer. Encrypted layers: the HMAC and then the plaintext digest of the
+ * private options are checked first (-EKEYREJECTED), so a tampered blob is named as such
+ * rather than as corrupt compressed data. On success *ret_path (optional, malloc()ed) is its store_path. */
 int layer_finish(struct layer_job *j, char **ret_path);
 
 /* A one-line reason for the job's failure ("" if none). Valid until layer_job_free(). */

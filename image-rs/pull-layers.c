@@ -8,6 +8,7 @@
 
 #include "common/json-util.h"
 #include "common/log.h"
+#include "decompress.h"
 #include "pull-layers.h"
 
 struct work {
@@ -72,6 +73,7 @@ static int pull_one(struct work *w, const struct layer_desc *d)
 {
 	_cleanup_(layer_job_freep) struct layer_job *job = NULL;
 	struct sink_ctx c = { .w = w };
+	bool encrypted = false;
 	int r;
 
 	r = store_layer_begin(w->st, d->digest, NULL);
@@ -88,7 +90,20 @@ static int pull_one(struct work *w, const struct layer_desc *d)
 		pthread_mutex_unlock(&w->m);
 		return 0;
 	}
-	r = layer_job_new(w->st, d, &w->o->unpack, &job);
+	if (decomp_from_media_type(d->media_type, &(enum decomp_kind){ 0 }, &encrypted) >= 0 &&
+	    encrypted) {
+		_cleanup_(buf_done) struct buf why = BUF_INIT(1024);
+		struct layer_desc e = *d;
+
+		r = ocicrypt_layer_new(w->o->decrypt, d->annotations, &e.enc, &why);
+		if (r < 0) {
+			store_layer_abandon(w->st, d->digest);
+			record_error(w, r, d, buf_str(&why));
+			return r;
+		}
+		r = layer_job_new(w->st, &e, &w->o->unpack, &job);
+	} else
+		r = layer_job_new(w->st, d, &w->o->unpack, &job);
 	if (r < 0) {
 		record_error(w, r, d,
 			     r == -EOPNOTSUPP ? "unhandled media type, digest or encryption"
@@ -141,6 +156,7 @@ static int layer_from_json(json_object *l, json_object *diff_ids, size_t i, stru
 	uint64_t size = 0;
 	int r;
 
+	*d = (struct layer_desc){};
 	r = json_get_string(l, "mediaType", &d->media_type);
 	if (r >= 0)
 		r = json_get_string(l, "digest", &d->digest);
@@ -148,6 +164,8 @@ static int layer_from_json(json_object *l, json_object *diff_ids, size_t i, stru
 		r = json_get_uint64_opt(l, "size", &size);
 	if (r >= 0)
 		r = json_as_string(v, &d->diff_id);
+	if (r >= 0)
+		r = json_get_object_opt(l, "annotations", &d->annotations);
 	d->size = size;
 	return r < 0 ? -EBADMSG : 0;
 }

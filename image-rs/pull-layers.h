@@ -42,6 +42,8 @@ struct pull_opts {
 	/* The calling thread's text for the blob source's last failure ("" or NULL: none),
 	 * put into the error message of a failed fetch; NULL: strerror only. */
 	const char *(*fetch_error)(void);
+	/* Keys for encrypted layers (borrowed; NULL = none: such layers fail -ENOKEY). */
+	const struct ocicrypt_config *decrypt;
 };
 
 struct pull_result {

@@ -103,9 +103,10 @@ static void test_media_types(void)
 	    "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip+encrypted", &k, &enc));
 	ASSERT_EQ(k, DECOMP_GZIP);
 	ASSERT_EQ(enc, true);
-	ASSERT_ERR(decomp_from_media_type("application/vnd.oci.image.layer.v1.tar+zstd+encrypted",
-					  &k, &enc),
-		   -EOPNOTSUPP);
+	ASSERT_OK(decomp_from_media_type("application/vnd.oci.image.layer.v1.tar+zstd+encrypted",
+					 &k, &enc));
+	ASSERT_EQ(k, DECOMP_ZSTD);
+	ASSERT_EQ(enc, true);
 	ASSERT_ERR(decomp_from_media_type("application/vnd.oci.image.layer.v1.tar+GZIP", &k, &enc),
 		   -EOPNOTSUPP);
 	ASSERT_ERR(decomp_from_media_type("", &k, &enc), -EOPNOTSUPP);

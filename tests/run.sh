@@ -14,6 +14,9 @@ cd "$top"
 bash deps/setup.sh
 musl=$(deps/build.sh --prefix musl)
 glibc=$(deps/build.sh --prefix glibc)
+# The initrd's static mke2fs (about 45 s once, then cached); the initrd and vm tests use it.
+MKE2FS=$(deps/build-tools.sh)/sbin/mke2fs
+export MKE2FS
 
 . tests/build-dir.sh
 

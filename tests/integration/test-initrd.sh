@@ -2,17 +2,20 @@
 # SPDX-License-Identifier: Apache-2.0
 # initrd/mkinitrd.sh: two builds at different times and from different staging dirs give
 # the same bytes; the image holds cocobox and one link per applet in merged-/usr form,
-# root-owned with the fixed mtime, within the 6 MiB target; the digests it prints are
-# the image's.
+# and mkfs.ext4 when $MKE2FS names the static mke2fs (tests/run.sh builds it), all
+# root-owned with the fixed mtime, within the 6 MiB target; the digests it prints are the
+# image's.
 . "$(dirname "$0")/lib.sh"
 
 command -v cpio >/dev/null || skip_all "cpio missing (apt-get install cpio)"
-plan 7
+plan 8
 MK=$TOP_SRCDIR/initrd/mkinitrd.sh
 export SOURCE_DATE_EPOCH=1700000000
-"$MK" --cocobox "$COCOBOX" "$T_TMP/a.img" >"$T_TMP/a.out" 2>&1
+mk=("$MK" --cocobox "$COCOBOX")
+[ -x "${MKE2FS:-}" ] && mk+=(--mke2fs "$MKE2FS")
+"${mk[@]}" "$T_TMP/a.img" >"$T_TMP/a.out" 2>&1
 sleep 1.1
-TMPDIR=$T_TMP "$MK" --cocobox "$COCOBOX" "$T_TMP/b.img" >"$T_TMP/b.out" 2>&1
+TMPDIR=$T_TMP "${mk[@]}" "$T_TMP/b.img" >"$T_TMP/b.out" 2>&1
 check "two builds are byte for byte the same" cmp "$T_TMP/a.img" "$T_TMP/b.img"
 expect_output "the printed SHA-256 is the image's" "sha256: $(sha256sum "$T_TMP/a.img" | cut -d' ' -f1)" \
 	grep '^sha256:' "$T_TMP/a.out"
@@ -25,6 +28,11 @@ zcat "$T_TMP/a.img" | (cd "$T_TMP" && mkdir x && cd x && cpio -idm --quiet 2>/de
 want=$("$COCOBOX" --list | sed 's|^|usr/bin/|' | sort | tr '\n' ' ')
 got=$(cd "$T_TMP/x" && find usr/bin -type l | sort | tr '\n' ' ')
 expect_output "one link per applet in /usr/bin" "$want" echo "$got"
+if [ -x "${MKE2FS:-}" ]; then
+	check "mkfs.ext4 is the static mke2fs" sh -c "test \"\$(readlink '$T_TMP/x/usr/sbin/mkfs.ext4')\" = mke2fs && file '$T_TMP/x/usr/sbin/mke2fs' | grep -q 'statically linked'"
+else
+	skip "no static mke2fs given (MKE2FS; deps/build-tools.sh builds it)"
+fi
 check "bin, sbin and lib are links into /usr" \
 	test "$(readlink "$T_TMP/x/bin") $(readlink "$T_TMP/x/sbin") $(readlink "$T_TMP/x/lib")" = "usr/bin usr/sbin usr/lib"
 check "every entry is uid 0, gid 0, dated SOURCE_DATE_EPOCH" python3 - "$T_TMP/a.img" <<'PY'

@@ -4,6 +4,7 @@
  * "[CDH] [ERROR]: <error>", except UnWrapKey's unparsable request, which upstream answers
  * "[ERROR] UnwrapKey Parse request failed". WrapKey is left to the generated stub
  * (NOT_FOUND), as upstream. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,8 @@
 #include "cdh/image.h"
 #include "cdh/keyprovider.h"
 #include "cdh/secret.h"
+#include "cdh/storage/block-device.h"
+#include "common/fs.h"
 #include "common/log.h"
 #include "common/proto/api.pb-c.h"
 #include "common/proto/keyprovider.pb-c.h"
@@ -85,16 +88,78 @@ static int get_resource(void *userdata, const ProtobufCMessage *m, ProtobufCMess
 	return bytes_from(res, &resp->resource);
 }
 
-static int secure_mount(_unused_ void *userdata, const ProtobufCMessage *m,
-			_unused_ ProtobufCMessage **ret)
+/* SecureMount's key getter: a sealed secret, a KBS resource or a local file. */
+static int storage_key(void *ud, const struct cdh_storage_opts *o, struct secret **ret,
+		       struct cdh_error *err)
+{
+	struct cdh *cdh = ud;
+	struct cdh_secret_opts so = { .kms = &cdh->kms,
+				      .skip_verification = cdh->skip_verification };
+	_cleanup_(buf_done_wipe) struct buf b = BUF_INIT(1 << 20);
+	int r;
+
+	switch (o->key_kind) {
+	case CDH_STORAGE_KEY_SEALED:
+		return cdh_secret_unseal(&so, o->key, strlen(o->key), ret, err);
+	case CDH_STORAGE_KEY_URI:
+		r = cdh_kms_get_resource_str(&cdh->kms, o->key, ret);
+		return r < 0 ? cdh_error_set(err, r, "secure mount: get key %s: %s", o->key,
+					     strerror(-r))
+			     : 0;
+	case CDH_STORAGE_KEY_FILE:
+		r = fs_read_file(AT_FDCWD, o->key, &b);
+		if (r < 0)
+			return cdh_error_set(err, r, "secure mount: read key %s: %s", o->key,
+					     strerror(-r));
+		*ret = secret_new_copy(b.data, b.len);
+		return *ret ? 0 : -ENOMEM;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int secure_mount(void *userdata, const ProtobufCMessage *m, ProtobufCMessage **ret)
 {
 	const Api__SecureMountRequest *req = (const void *) m;
+	struct cdh_storage_env env = { .get_key = storage_key, .key_ud = userdata };
+	struct cdh_storage_opts o;
 	struct cdh_error err = {};
+	const char **keys, **values;
+	Api__SecureMountResponse *resp;
+	int r;
 
-	/* The block-device driver (LUKS2 through libcryptsetup) lands with the guest work. */
-	cdh_error_set(&err, -EOPNOTSUPP, "secure mount failed: volume type %s is not built in",
-		      req->volume_type);
-	return fail("SecureMount", -EOPNOTSUPP, &err);
+	if (!streq(req->volume_type, CDH_STORAGE_VOLUME_BLOCK_DEVICE)) {
+		cdh_error_set(&err, -EOPNOTSUPP,
+			      "secure mount failed: volume type %s is not supported",
+			      req->volume_type);
+		return fail("SecureMount", -EOPNOTSUPP, &err);
+	}
+	keys = calloc(req->n_options + 1, sizeof(*keys));
+	values = calloc(req->n_options + 1, sizeof(*values));
+	if (!keys || !values) {
+		free(keys);
+		free(values);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < req->n_options; i++) {
+		keys[i] = req->options[i]->key;
+		values[i] = req->options[i]->value;
+	}
+	r = cdh_storage_parse(keys, values, req->n_options, &o, &err);
+	free(keys);
+	free(values);
+	if (r < 0)
+		return fail("SecureMount", r, &err);
+	r = cdh_storage_block_device_mount(&env, &o, req->mount_point, &err);
+	cdh_storage_opts_done(&o);
+	if (r < 0)
+		return fail("SecureMount", r, &err);
+	resp = malloc(sizeof(*resp));
+	if (!resp)
+		return -ENOMEM;
+	api__secure_mount_response__init(resp);
+	*ret = &resp->base;
+	return 0;
 }
 
 static int pull_image(void *userdata, const ProtobufCMessage *m, ProtobufCMessage **ret)

@@ -12,7 +12,7 @@ PY=/usr/bin/python3
 [ -n "${GO_TTRPC_CALL:-}" ] || skip_all "${GO_TTRPC_SKIP:-Go ttrpc helpers not built}"
 command -v curl >/dev/null || skip_all "curl missing"
 unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY AA_KBC_PARAMS
-plan 15
+plan 22
 
 R=$T_TMP/repo
 mkdir -p "$R/default/key" "$R/default/secret"
@@ -94,6 +94,28 @@ expect_output "UnWrapKey of garbage: upstream's parse error" \
 expect_output "WrapKey is NOT_FOUND, as upstream" \
 	"status 5 /keyprovider.KeyProviderService/WrapKey is not supported" "$GO_TTRPC_CALL" \
 	-sock "$CDH" -service keyprovider.KeyProviderService -method WrapKey
-expect_exit "SecureMount fails clearly until the block-device driver lands" 1 sh -c \
-	"echo '{\"volume_type\":\"block-device\",\"options\":{},\"flags\":[],\"mount_point\":\"/x\"}' >'$T_TMP/st.json'; '$COCOBOX' cdh-tool -s 'unix://$CDH' secure-mount -s '$T_TMP/st.json'"
+# sm NAME WANT VOLUME_TYPE OPTIONS_JSON: SecureMount fails and stderr carries WANT.
+sm() {
+	printf '{"volume_type":"%s","options":%s,"flags":[],"mount_point":"%s/mnt"}' "$3" "$4" \
+		"$T_TMP" >"$T_TMP/st.json"
+	check "$1" sh -c "! '$COCOBOX' cdh-tool -s 'unix://$CDH' secure-mount -s '$T_TMP/st.json' \
+		2>'$T_TMP/sm.err' && grep -q '$2' '$T_TMP/sm.err'"
+}
+: >"$T_TMP/notblk"
+sm "SecureMount: no device named" "neither deviceId nor devicePath" block-device \
+	'{"encryptionType":"luks2"}'
+sm "SecureMount: zfs refused" "zfs is not supported in cocobox" block-device \
+	'{"devicePath":"/dev/vdb","encryptionType":"zfs"}'
+sm "SecureMount: other volume types refused" "volume type alibaba-cloud-oss is not supported" \
+	alibaba-cloud-oss '{}'
+sm "SecureMount: bad key scheme" "neither sealed., kbs:// nor file://" block-device \
+	'{"devicePath":"/dev/vdb","encryptionType":"luks2","key":"http://x"}'
+sm "SecureMount: absent device" "No such file" block-device \
+	"{\"devicePath\":\"$T_TMP/absent\",\"encryptionType\":\"luks2\"}"
+sm "SecureMount: not a block device" "is not a block device" block-device \
+	"{\"devicePath\":\"$T_TMP/notblk\",\"encryptionType\":\"luks2\"}"
+sm "SecureMount: unknown deviceId" "device 4095:1048575 not found" block-device \
+	'{"deviceId":"4095:1048575","encryptionType":"luks2","sourceType":"empty"}'
+check "SecureMount failures leave no header" sh -c \
+	"[ -z \"\$(ls -A '$T_TMP/run/luks-headers' 2>/dev/null)\" ]"
 done_testing

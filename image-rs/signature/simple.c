@@ -614,7 +614,7 @@ static int check_extension(const struct openpgp_keyring *kr, const struct sig_im
 	if (r < 0)
 		return policy_why(why, r, "The registry's signature list does not parse");
 	for (size_t i = 0; i < n; i++) {
-		char label[32];
+		char label[48];
 
 		snprintf(label, sizeof(label), "registry signature %zu", i + 1);
 		r = try_signature(kr, &list[i], 0, label, img, id, now, &reasons);
@@ -681,7 +681,7 @@ int simple_check(const struct sig_image *img, const void *keyring, size_t n,
 	for (unsigned i = 1; i <= SIMPLE_MAX_SIGNATURES; i++) {
 		_cleanup_(buf_done) struct buf sig = BUF_INIT(OPENPGP_MAX_INPUT);
 		_cleanup_free_ char *uri = NULL;
-		char label[32];
+		char label[48];
 
 		if (asprintf(&uri, "%s/signature-%u", dir, i) < 0)
 			return -ENOMEM;

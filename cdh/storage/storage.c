@@ -334,7 +334,6 @@ int cdh_storage_mkfs_argv(const struct cdh_storage_opts *o, const char *device, 
 	if (argv_max < 4 + o->n_mkfs_args + 2 + 1)
 		return -E2BIG;
 	argv[k++] = "mkfs.ext4";
-	argv[k++] = device;
 	argv[k++] = "-F";
 	for (size_t i = 0; i < o->n_mkfs_args; i++) {
 		const char *a = o->mkfs_args[i];
@@ -362,6 +361,8 @@ int cdh_storage_mkfs_argv(const struct cdh_storage_opts *o, const char *device, 
 			argv[last_e] = buf_str(ext_buf);
 		}
 	}
+	/* Device last: a static mke2fs on musl does not permute options after operands. */
+	argv[k++] = device;
 	argv[k] = NULL;
 	return (int) k;
 }

@@ -92,7 +92,8 @@ int cdh_storage_parse_backups(const char *text, size_t n, uint64_t *blocks, size
 			      size_t *ret_n);
 
 /* Builds mkfs.ext4's argv for the real run into argv (argv_max slots incl. the NULL):
- * "mkfs.ext4", device, "-F", the caller's words; with integrity, "lazy_itable_init=0" is
+ * "mkfs.ext4", "-F", the caller's words, [-E ...,] device last (musl's getopt does not
+ * permute, so upstream's "<dev> -F <opts>" order would fail there); with integrity, "lazy_itable_init=0" is
  * appended to the last -E value (written to ext_buf) or "-E lazy_itable_init=0" added,
  * unless some -E already names lazy_itable_init. -E2BIG when argv is too small. */
 int cdh_storage_mkfs_argv(const struct cdh_storage_opts *o, const char *device, struct buf *ext_buf,

@@ -8,6 +8,8 @@
 #   --initrd FILE     the measured initrd (default: built from build/cocobox now)
 #   --share DIR       host directory mounted at /share (9p); GUEST_SCRIPT is copied there
 #   --disk FILE       a raw virtio disk (repeatable: /dev/vda, /dev/vdb, ...)
+#   --file SRC:DST    put host file SRC at DST in the guest (repeatable; e.g. a tool and
+#                     its shared libraries, for checks the measured image has no tool for)
 #   --tpm             a swtpm TPM 2.0 as TPM-TIS (/dev/tpm0, /dev/tpmrm0)
 #   --tpm-state DIR   the same, with the swtpm state in DIR (e.g. an AK provisioned)
 #   --env NAME=VALUE  set in the guest script's environment (repeatable)
@@ -21,12 +23,13 @@ set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 initrd= share= tpm=0 tpm_state= timeout=300 mem=1024 shell=0
-disks=() envs=()
+disks=() envs=() files=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--initrd) initrd=$2; shift ;;
 	--share) share=$2; shift ;;
 	--disk) disks+=("$2"); shift ;;
+	--file) files+=("$2"); shift ;;
 	--tpm) tpm=1 ;;
 	--tpm-state) tpm=1; tpm_state=$2; shift ;;
 	--env) envs+=("$2"); shift ;;
@@ -84,6 +87,10 @@ done
 /usr/sbin/depmod -b "$extra/usr" "$kver"
 cp "$(command -v busybox)" "$extra/usr/libexec/busybox/busybox"
 ln -s ../libexec/busybox/busybox "$extra/usr/sbin/modprobe"
+for f in ${files[@]+"${files[@]}"}; do
+	mkdir -p "$extra/$(dirname "${f#*:}")"
+	cp -L "${f%%:*}" "$extra/${f#*:}"
+done
 cat >"$extra/vm-init" <<'EOF'
 #!/usr/libexec/busybox/busybox sh
 # The test guest's init: busybox applets in /usr/libexec/busybox, modules, network,

@@ -232,10 +232,10 @@ static void test_mkfs_argv(void)
 	k = cdh_storage_mkfs_argv(&o, "/dev/mapper/m", &e, argv, 16);
 	ASSERT_EQ(k, 5);
 	ASSERT_STREQ(argv[0], "mkfs.ext4");
-	ASSERT_STREQ(argv[1], "/dev/mapper/m");
-	ASSERT_STREQ(argv[2], "-F");
-	ASSERT_STREQ(argv[3], "-E");
-	ASSERT_STREQ(argv[4], "lazy_itable_init=0");
+	ASSERT_STREQ(argv[1], "-F");
+	ASSERT_STREQ(argv[2], "-E");
+	ASSERT_STREQ(argv[3], "lazy_itable_init=0");
+	ASSERT_STREQ(argv[4], "/dev/mapper/m");
 	ASSERT_TRUE(argv[5] == NULL);
 	cdh_storage_opts_done(&o);
 
@@ -243,8 +243,9 @@ static void test_mkfs_argv(void)
 			"dataIntegrity", "true", "mkfsOpts", "-E nodiscard -m 0 -Ediscard"));
 	k = cdh_storage_mkfs_argv(&o, "/dev/mapper/m", &e, argv, 16);
 	ASSERT_EQ(k, 8);
-	ASSERT_STREQ(argv[4], "nodiscard");
-	ASSERT_STREQ(argv[7], "-Ediscard,lazy_itable_init=0");
+	ASSERT_STREQ(argv[3], "nodiscard");
+	ASSERT_STREQ(argv[6], "-Ediscard,lazy_itable_init=0");
+	ASSERT_STREQ(argv[7], "/dev/mapper/m");
 	ASSERT_ERR(cdh_storage_mkfs_argv(&o, "/dev/mapper/m", &e, argv, 8), -E2BIG);
 	cdh_storage_opts_done(&o);
 
@@ -252,7 +253,7 @@ static void test_mkfs_argv(void)
 			"dataIntegrity", "true", "mkfsOpts", "-E lazy_itable_init=1"));
 	k = cdh_storage_mkfs_argv(&o, "/dev/mapper/m", &e, argv, 16);
 	ASSERT_EQ(k, 5);
-	ASSERT_STREQ(argv[4], "lazy_itable_init=1");
+	ASSERT_STREQ(argv[3], "lazy_itable_init=1");
 	cdh_storage_opts_done(&o);
 
 	ASSERT_OK(PARSE(&o, &err, "devicePath", "/dev/vdb", "encryptionType", "luks2", "mkfsOpts",
@@ -260,7 +261,7 @@ static void test_mkfs_argv(void)
 	buf_reset(&e);
 	k = cdh_storage_mkfs_argv(&o, "/dev/mapper/m", &e, argv, 16);
 	ASSERT_EQ(k, 5);
-	ASSERT_STREQ(argv[4], "nodiscard");
+	ASSERT_STREQ(argv[3], "nodiscard");
 	cdh_storage_opts_done(&o);
 }
 

@@ -76,6 +76,25 @@ wait_socket() {
 	return 1
 }
 
+# free_port: a TCP port on 127.0.0.1 nobody listens on (now).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_registry DIR: Debian's docker-registry on a free port of 127.0.0.1, storing under
+# DIR; sets REG_PORT. Fails when it does not answer within 5 s.
+start_registry() {
+	local dir=$1 i
+	REG_PORT=$(free_port)
+	mkdir -p "$dir"
+	printf 'version: 0.1\nlog: {level: error, accesslog: {disabled: true}}\nstorage: {filesystem: {rootdirectory: %s}}\nhttp: {addr: 127.0.0.1:%s}\n' \
+		"$dir" "$REG_PORT" >"$dir.yml"
+	start_daemon registry docker-registry serve "$dir.yml"
+	for i in $(seq 250); do
+		curl -s -o /dev/null "http://127.0.0.1:$REG_PORT/v2/" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 done_testing() {
 	[ "$T_FAILED" -eq 0 ]
 }

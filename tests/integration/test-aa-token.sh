@@ -46,7 +46,6 @@ start_kbs() {
 	PORT=$(cat "$T_TMP/$name.port" 2>/dev/null)
 	[ -n "$PORT" ] || { cat "$T_TMP/$name.log"; skip_all "kbs.py did not start"; }
 }
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 kcfg() { curl -s -X POST -d "$1" "$K/test/config" >/dev/null; }
 kreset() { curl -s -X POST "$K/test/reset" >/dev/null; }
 stat() { curl -s "$K/test/stats" | "$PY" -c "import json,sys; d=json.load(sys.stdin); print(eval(sys.argv[1]))" "$1"; }

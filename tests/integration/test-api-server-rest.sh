@@ -11,7 +11,6 @@ command -v curl >/dev/null || skip_all "curl missing"
 unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY
 plan 14
 
-free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 mkdir -p "$T_TMP/repo/default/key"
 start_daemon kbs "$PY" "$TOP_SRCDIR/tests/kbs/kbs.py" --resources "$T_TMP/repo" \
 	--port-file "$T_TMP/kbs.port" --lifetime 280

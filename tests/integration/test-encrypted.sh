@@ -15,17 +15,8 @@ done
 unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY
 plan 23
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-PORT=$(free_port)
-mkdir -p "$T_TMP/reg"
-cat >"$T_TMP/reg.yml" <<EOF2
-version: 0.1
-log: {level: error, accesslog: {disabled: true}}
-storage: {filesystem: {rootdirectory: $T_TMP/reg}}
-http: {addr: 127.0.0.1:$PORT}
-EOF2
-start_daemon reg docker-registry serve "$T_TMP/reg.yml"
-for i in $(seq 250); do curl -s -o /dev/null "http://127.0.0.1:$PORT/v2/" && break; sleep 0.02; done
+start_registry "$T_TMP/reg" || skip_all "docker-registry did not start"
+PORT=$REG_PORT
 
 L=$T_TMP/layout
 B=$T_TMP/bundle

@@ -19,7 +19,6 @@ for p in docker-registry:docker-registry htpasswd:apache2-utils umoci:umoci skop
 done
 
 W=$T_TMP
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # --- PKI: a test CA and a server certificate for 127.0.0.1; a token-signing key.
 P=$W/pki

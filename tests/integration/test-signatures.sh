@@ -320,16 +320,9 @@ expect_err "cosign tampered payload" ENOENT "$CLI" check "$D/cp-p256.json" $CREF
 if ! command -v skopeo >/dev/null || ! command -v docker-registry >/dev/null || ! command -v umoci >/dev/null; then
 	for i in 1 2 3; do skip "skopeo, docker-registry or umoci not installed"; done
 else
-	PORT=$((20000 + RANDOM % 20000))
-	mkdir -p "$D/reg" "$D/rd"
-	cat >"$D/reg/config.yml" <<-EOF
-	version: 0.1
-	log: {level: error, accesslog: {disabled: true}}
-	storage: {filesystem: {rootdirectory: $D/reg/data}}
-	http: {addr: 127.0.0.1:$PORT}
-	EOF
-	start_daemon registry docker-registry serve "$D/reg/config.yml"
-	for i in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null 2>&1 && break; sleep 0.05; done
+	mkdir -p "$D/rd"
+	start_registry "$D/reg"
+	PORT=$REG_PORT
 	(cd "$D" && umoci init --layout oci && umoci new --image oci:v1) >/dev/null 2>&1
 	printf 'default-docker:\n  lookaside-staging: file://%s/sl\n  lookaside: file://%s/sl\n' "$D" "$D" >"$D/rd/default.yaml"
 	if skopeo copy --quiet --registries.d "$D/rd" --dest-tls-verify=false --sign-by "$FPR_rsa2048" \

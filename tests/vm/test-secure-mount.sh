@@ -13,6 +13,7 @@ done
 truncate -s 256M "$VM_TMP/vda.img"
 truncate -s 1G "$VM_TMP/vdb.img"
 truncate -s 64M "$VM_TMP/vdc.img"
+truncate -s 1G "$VM_TMP/vdd.img"
 files=()
 for b in "$(command -v dmsetup)" "$(command -v cryptsetup)"; do
 	files+=(--file "$b:/usr/sbin/$(basename "$b")")
@@ -22,4 +23,5 @@ for b in "$(command -v dmsetup)" "$(command -v cryptsetup)"; do
 done
 files+=(--file /lib64/ld-linux-x86-64.so.2:/lib64/ld-linux-x86-64.so.2)
 vm_run "$TOP_SRCDIR/tests/vm/guest/secure-mount.sh" --timeout 500 --mem 1536 \
-	--disk "$VM_TMP/vda.img" --disk "$VM_TMP/vdb.img" --disk "$VM_TMP/vdc.img" "${files[@]}"
+	--disk "$VM_TMP/vda.img" --disk "$VM_TMP/vdb.img" --disk "$VM_TMP/vdc.img" \
+	--disk "$VM_TMP/vdd.img" "${files[@]}"

@@ -69,11 +69,10 @@ static void record_error(struct work *w, int r, const struct layer_desc *d, cons
 	pthread_mutex_unlock(&w->m);
 }
 
-static int pull_one(struct work *w, const struct layer_desc *d)
+static int pull_one(struct work *w, struct layer_desc *d)
 {
 	_cleanup_(layer_job_freep) struct layer_job *job = NULL;
 	struct sink_ctx c = { .w = w };
-	bool encrypted = false;
 	int r;
 
 	r = store_layer_begin(w->st, d->digest, NULL);
@@ -83,6 +82,7 @@ static int pull_one(struct work *w, const struct layer_desc *d)
 	}
 	w->held[d - w->layers] = true;
 	if (r > 0) {
+		d->enc = ocicrypt_layer_free(d->enc); /* its key was checked; nothing to decrypt */
 		pthread_mutex_lock(&w->m);
 		w->res.reused++;
 		if (d->size <= w->total)
@@ -90,20 +90,9 @@ static int pull_one(struct work *w, const struct layer_desc *d)
 		pthread_mutex_unlock(&w->m);
 		return 0;
 	}
-	if (decomp_from_media_type(d->media_type, &(enum decomp_kind){ 0 }, &encrypted) >= 0 &&
-	    encrypted) {
-		_cleanup_(buf_done) struct buf why = BUF_INIT(1024);
-		struct layer_desc e = *d;
-
-		r = ocicrypt_layer_new(w->o->decrypt, d->annotations, &e.enc, &why);
-		if (r < 0) {
-			store_layer_abandon(w->st, d->digest);
-			record_error(w, r, d, buf_str(&why));
-			return r;
-		}
-		r = layer_job_new(w->st, &e, &w->o->unpack, &job);
-	} else
-		r = layer_job_new(w->st, d, &w->o->unpack, &job);
+	/* The job takes the layer key over (opened by check_keys()). */
+	r = layer_job_new(w->st, d, &w->o->unpack, &job);
+	d->enc = NULL;
 	if (r < 0) {
 		record_error(w, r, d,
 			     r == -EOPNOTSUPP ? "unhandled media type, digest or encryption"
@@ -138,7 +127,7 @@ static void *worker(void *userdata)
 	struct work *w = userdata;
 
 	for (;;) {
-		const struct layer_desc *d;
+		struct layer_desc *d;
 
 		pthread_mutex_lock(&w->m);
 		d = !w->error && w->next < w->n ? &w->layers[w->next++] : NULL;
@@ -170,6 +159,38 @@ static int layer_from_json(json_object *l, json_object *diff_ids, size_t i, stru
 	return r < 0 ? -EBADMSG : 0;
 }
 
+/* An encrypted layer is given only to a caller that holds its key, from the store too
+ * (upstream reuses a cached layer for anyone): every key is opened before anything else,
+ * and kept for the layer's job. */
+static int check_keys(const struct pull_opts *o, struct layer_desc *layers, size_t n,
+		      struct buf *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_(buf_done) struct buf why = BUF_INIT(1024);
+		bool encrypted = false;
+		int r;
+
+		if (decomp_from_media_type(layers[i].media_type, &(enum decomp_kind){ 0 },
+					   &encrypted) < 0 ||
+		    !encrypted)
+			continue;
+		r = ocicrypt_layer_new(o->decrypt, layers[i].annotations, &layers[i].enc, &why);
+		if (r < 0) {
+			if (err)
+				(void) buf_appendf(err, "layer %s: %s", layers[i].digest,
+						   buf_str(&why));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static void free_keys(struct layer_desc *layers, size_t n)
+{
+	for (size_t i = 0; layers && i < n; i++)
+		layers[i].enc = ocicrypt_layer_free(layers[i].enc);
+}
+
 int pull_layers(struct store *st, const struct pull_image *img, pull_blob_fn fetch,
 		void *fetch_userdata, const struct pull_opts *o, struct pull_result *ret,
 		struct buf *err)
@@ -187,11 +208,6 @@ int pull_layers(struct store *st, const struct pull_image *img, pull_blob_fn fet
 	if (!o) {
 		pull_opts_default(&defaults);
 		o = &defaults;
-	}
-	if (store_has_image(st, img->config_digest)) {
-		/* upstream: an image already in image_db only gets its bundle made */
-		*ret = (struct pull_result){ .cached = true };
-		return 0;
 	}
 	if (json_get_array(img->manifest, "layers", &ls) < 0 ||
 	    json_get_object(img->config, "rootfs", &rootfs) < 0 ||
@@ -231,6 +247,17 @@ int pull_layers(struct store *st, const struct pull_image *img, pull_blob_fn fet
 			layers[w.n++] = d;
 			w.total += d.size;
 		}
+	}
+
+	r = check_keys(o, layers, w.n, err);
+	if (r >= 0 && store_has_image(st, img->config_digest)) {
+		/* upstream: an image already in image_db only gets its bundle made */
+		*ret = (struct pull_result){ .cached = true };
+		r = 1;
+	}
+	if (r != 0) {
+		free_keys(layers, w.n);
+		return r < 0 ? r : 0;
 	}
 
 	w.st = st;
@@ -277,6 +304,7 @@ int pull_layers(struct store *st, const struct pull_image *img, pull_blob_fn fet
 	for (size_t i = 0; i < w.n; i++)
 		if (held[i])
 			store_layer_release(st, layers[i].digest);
+	free_keys(layers, w.n); /* of layers no job took (an error stopped the pull) */
 	if (r < 0)
 		return r;
 	*ret = w.res;

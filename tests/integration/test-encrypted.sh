@@ -13,7 +13,7 @@ for c in docker-registry:docker-registry umoci:umoci skopeo:skopeo python3:pytho
 done
 [ "$(id -u)" = 0 ] || skip_all "needs root (owners in the unpacked layers)"
 unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY
-plan 23
+plan 26
 
 start_registry "$T_TMP/reg" || skip_all "docker-registry did not start"
 PORT=$REG_PORT
@@ -63,6 +63,11 @@ check "... and an encrypted zstd one" test "$(mt zstd)" = application/vnd.oci.im
 
 expect_exit "RSA (RSA-OAEP) image pulled with its key" 0 IP -k "$K/rsa.pem" -w "$T_TMP/s1" "127.0.0.1:$PORT/test/rsa:v1"
 check "... the content is the plaintext" grep -rqx secret-content "$T_TMP/s1/layers"
+# Unlike upstream, the store does not hand an encrypted image to a caller without its key.
+expect_exit "the same image, now in the store, is refused without the key" 1 \
+	IP -w "$T_TMP/s1" "127.0.0.1:$PORT/test/rsa:v1"
+expect_exit "... and with a wrong key" 1 IP -k "$K/other.pem" -w "$T_TMP/s1" "127.0.0.1:$PORT/test/rsa:v1"
+expect_exit "... and served from the store with the key" 0 IP -k "$K/rsa.pem" -w "$T_TMP/s1" "127.0.0.1:$PORT/test/rsa:v1"
 expect_exit "EC (ECDH-ES+A256KW) image pulled with its key among others" 0 \
 	IP -k "$K/other.pem" -k "$K/ec.pem" -w "$T_TMP/s2" "127.0.0.1:$PORT/test/ec:v1"
 check "... the content is the plaintext" grep -rqx secret-content "$T_TMP/s2/layers"

@@ -3,7 +3,7 @@
 # initrd, dmsetup and cryptsetup from the host for checks only; disks /dev/vda (256 MiB),
 # /dev/vdb (1 GiB), /dev/vdc (64 MiB), /dev/vdd (1 GiB)). SecureMount in Kata's two forms (upstream.md
 # §2.3): ephemeral with integrity by deviceId; /dev/trusted_store-style devicePath with a
-# file:// key. An "encrypted" source (LUKS2 header on the device, as upstream opens it)
+# file:// key; a key from a KBS resource (offline_fs_kbc). An "encrypted" source (LUKS2 header on the device, as upstream opens it)
 # reopened after a CDH restart, and refused with a wrong key. Failing requests leave
 # nothing, and the 1 GiB bench against the cryptsetup + mkfs.ext4 CLIs. Prints TAP.
 fails=0
@@ -40,6 +40,9 @@ sm() {
 		>/tmp/sm.json
 	cdh-tool -s "unix://$CDHS" secure-mount -s /tmp/sm.json
 }
+# A KBS resource for kbs:// keys, served by offline_fs_kbc.
+printf '{"default/key/disk":"%s"}' "$(head -c 64 /dev/urandom | base64 | tr -d '\n')" \
+	>/etc/aa-offline_fs_kbc-resources.json
 NAME="CDH started"; t start_cdh
 vda_id=$(cat /sys/block/vda/dev)
 
@@ -68,6 +71,19 @@ NAME="trusted_store write"
 t sh -c 'cp /tmp/data /run/ts/d && sync && umount /run/ts'
 dmsetup remove ts
 rm -f $RUN/cdh/luks-headers/*
+
+# The key from a KBS resource (kbs:///default/key/disk through the CDH's getter).
+mkdir -p /run/kk
+NAME="SecureMount with a kbs:// key"
+t sm /run/kk block-device '{"devicePath":"/dev/vda","sourceType":"empty","targetType":"fileSystem","encryptionType":"luks2","key":"kbs:///default/key/disk","mapperName":"kk"}'
+NAME="... write + read back"
+t sh -c 'cp /tmp/data /run/kk/d && sync && echo 3 >/proc/sys/vm/drop_caches && cmp /tmp/data /run/kk/d && umount /run/kk'
+dmsetup remove kk
+rm -f $RUN/cdh/luks-headers/*
+NAME="a kbs:// key the KBS does not have is refused"
+tn sm /run/kk block-device '{"devicePath":"/dev/vda","sourceType":"empty","encryptionType":"luks2","key":"kbs:///default/key/none","mapperName":"kk"}'
+NAME="... leaving no mapper device or header"
+t sh -c '! dm kk && [ -z "$(ls -A '"$RUN"'/cdh/luks-headers 2>/dev/null)" ]'
 
 # 3. An "encrypted" source: a LUKS2 volume with its header on the device (made here with
 # the cryptsetup CLI, as a previous boot's owner would have), an ext4 file inside. After a

@@ -13,7 +13,7 @@ for c in docker-registry:docker-registry umoci:umoci skopeo:skopeo python3:pytho
 done
 [ "$(id -u)" = 0 ] || skip_all "needs root (owners in the unpacked layers)"
 unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY
-plan 26
+plan 30
 
 start_registry "$T_TMP/reg" || skip_all "docker-registry did not start"
 PORT=$REG_PORT
@@ -95,6 +95,32 @@ expect_exit "a layer without its key annotation is refused" 1 \
 cp "$T_TMP/err" "$T_TMP/noann.err"
 check "... naming the missing annotation" grep -q "no key annotation" "$T_TMP/noann.err"
 check "... nothing in the store" empty "$T_TMP/s6"
+
+# A flipped byte inside an encrypted layer, uploaded as a blob of its own with a manifest
+# naming it: every digest matches, so only the HMAC can catch it.
+check "a tampered copy of the RSA image is in the registry" python3 - "$PORT" <<'EOF'
+import hashlib, json, sys, urllib.request as u
+base = "http://127.0.0.1:%s/v2/test/rsa" % sys.argv[1]
+mt = "application/vnd.oci.image.manifest.v1+json"
+m = json.load(u.urlopen(u.Request(base + "/manifests/v1", headers={"Accept": mt})))
+layer = m["layers"][0]
+blob = bytearray(u.urlopen(base + "/blobs/" + layer["digest"]).read())
+blob[len(blob) // 2] ^= 1
+digest = "sha256:" + hashlib.sha256(blob).hexdigest()
+loc = u.urlopen(u.Request(base + "/blobs/uploads/", method="POST")).headers["Location"]
+loc = (loc if loc.startswith("http") else "http://127.0.0.1:%s%s" % (sys.argv[1], loc))
+sep = "&" if "?" in loc else "?"
+u.urlopen(u.Request(loc + sep + "digest=" + digest, data=bytes(blob), method="PUT",
+                    headers={"Content-Type": "application/octet-stream"}))
+layer["digest"] = digest
+u.urlopen(u.Request(base + "/manifests/tampered", data=json.dumps(m).encode(), method="PUT",
+                    headers={"Content-Type": mt}))
+EOF
+expect_exit "a flipped byte under matching digests is refused" 1 \
+	IP -k "$K/rsa.pem" -w "$T_TMP/s8" "127.0.0.1:$PORT/test/rsa:tampered"
+cp "$T_TMP/err" "$T_TMP/tamper.err"
+check "... by the HMAC" grep -q "HMAC" "$T_TMP/tamper.err"
+check "... nothing in the store" empty "$T_TMP/s8"
 
 # a flipped byte in the stored blob (the registry serves it as is)
 DIG=$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' \

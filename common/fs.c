@@ -309,6 +309,26 @@ static int open_dir_same_mount(int dirfd, const char *name, dev_t parent_dev)
 	return steal_fd(fd);
 }
 
+int fs_opendir_dup(int dirfd, DIR **ret)
+{
+	int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	DIR *d;
+
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		int r = -errno;
+
+		(void) close(fd);
+		return r;
+	}
+	/* a duplicate shares the offset of dirfd, wherever an earlier reader left it */
+	rewinddir(d);
+	*ret = d;
+	return 0;
+}
+
 static int rm_children(int fd, dev_t dev)
 {
 	DIR *d;

@@ -7,6 +7,7 @@
  * All functions return 0 (or a count) on success and -errno on failure; none logs. */
 #pragma once
 
+#include <dirent.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -52,6 +53,10 @@ enum {
  * other -errno from the lookup. */
 int fs_open_in_root(int rootfd, const char *path, int flags, mode_t mode, unsigned fs_flags,
 		    int *ret_fd);
+
+/* A directory stream over a duplicate of dirfd, from the start: the caller keeps dirfd
+ * and closes the stream with closedir(). -errno. */
+int fs_opendir_dup(int dirfd, DIR **ret);
 
 /* Removes dirfd/name and, if it is a directory, everything below it. Symlinks are
  * removed, never followed; a directory that is a mount point (or a different file

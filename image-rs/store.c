@@ -91,24 +91,18 @@ static bool parse_index(const char *name, unsigned long *ret)
 
 static int scan(struct store *s)
 {
-	int fd;
+	int r;
 	DIR *d;
 	struct dirent *de;
 
 	/* Leftover staging dirs are the remains of a crash or a kill: never published. */
-	fd = fcntl(s->stagingfd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	r = fs_opendir_dup(s->stagingfd, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d)))
 		if (!streq(de->d_name, ".") && !streq(de->d_name, "..")) {
 			_cleanup_close_ int sfd = openat(s->stagingfd, de->d_name,
 							 O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			int r;
 
 			/* another process is unpacking there (it holds the flock) */
 			if (sfd >= 0 && flock(sfd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK)
@@ -119,14 +113,9 @@ static int scan(struct store *s)
 		}
 	closedir(d);
 
-	fd = fcntl(s->layersfd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
+	r = fs_opendir_dup(s->layersfd, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		unsigned long n;
 		if (parse_index(de->d_name, &n) && n >= s->next)
@@ -842,7 +831,7 @@ static int live_holds(struct store *s, json_object *set)
 {
 	DIR *d;
 	struct dirent *de;
-	int fd, r = 0;
+	int r = 0;
 
 	for (size_t i = 0; i < s->n_holds; i++)
 		if (json_object_object_add(set, s->holds[i].digest, NULL) < 0)
@@ -850,15 +839,9 @@ static int live_holds(struct store *s, json_object *set)
 	for (size_t i = 0; i < s->n_claims; i++)
 		if (json_object_object_add(set, s->claims[i], NULL) < 0)
 			return -ENOMEM;
-	fd = fcntl(s->holdsfd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	rewinddir(d);
+	r = fs_opendir_dup(s->holdsfd, &d);
+	if (r < 0)
+		return r;
 	while (r >= 0 && (de = readdir(d))) {
 		_cleanup_(buf_done) struct buf b = BUF_INIT(META_MAX);
 		_cleanup_close_ int hfd = -EBADF;
@@ -921,7 +904,7 @@ static int prune_locked(struct store *s, int gcfd, struct store_prune_stats *st)
 	size_t n_gone = 0;
 	DIR *d;
 	struct dirent *de;
-	int fd, r;
+	int r;
 
 	if (!used || !held || !mounted || !names)
 		return -ENOMEM;
@@ -987,15 +970,9 @@ static int prune_locked(struct store *s, int gcfd, struct store_prune_stats *st)
 
 	/* layers/<N> no record names: left by a crash between rename and meta store write,
 	 * or by a failed write; nothing can be using them */
-	fd = fcntl(s->layersfd, F_DUPFD_CLOEXEC, 3);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return -errno;
-	}
-	rewinddir(d);
+	r = fs_opendir_dup(s->layersfd, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		unsigned long n;
 		_cleanup_free_ char *p = NULL;

@@ -95,6 +95,36 @@ start_registry() {
 	return 1
 }
 
+# need_registry_tools [CMD...]: skips the whole test without docker-registry, umoci, skopeo,
+# python3, curl and each CMD, or without root (the layers' owners are unpacked as given);
+# drops the proxy variables, which would route 127.0.0.1 elsewhere.
+need_registry_tools() {
+	local c
+	for c in docker-registry umoci skopeo python3 curl "$@"; do
+		command -v "$c" >/dev/null ||
+			skip_all "$c missing (apt-get install docker-registry umoci skopeo)"
+	done
+	[ "$(id -u)" = 0 ] || skip_all "needs root (owners in the unpacked layers)"
+	unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY
+}
+
+# make_test_pki DIR: a test CA (DIR/ca.key, DIR/ca.crt) and a server certificate it signed
+# for 127.0.0.1 and localhost (DIR/kbs.key, DIR/kbs.crt), EC P-256, valid two days. Skips
+# the whole test when openssl cannot make them.
+make_test_pki() {
+	local d=$1
+	mkdir -p "$d"
+	_ec() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "$@" 2>/dev/null; }
+	_ec -x509 -days 2 -keyout "$d/ca.key" -out "$d/ca.crt" -subj /CN=cocobox-test-ca \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+	_ec -keyout "$d/kbs.key" -out "$d/kbs.csr" -subj /CN=kbs
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' \
+		>"$d/kbs.ext"
+	openssl x509 -req -in "$d/kbs.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial \
+		-days 2 -out "$d/kbs.crt" -extfile "$d/kbs.ext" 2>/dev/null
+	[ -s "$d/kbs.crt" ] || skip_all "openssl could not make test certificates"
+}
+
 done_testing() {
 	[ "$T_FAILED" -eq 0 ]
 }

@@ -26,15 +26,7 @@ echo "never served" >"$R/default/hang/x"
 WANT=$(base64 -w0 <"$R/default/key/1")
 
 P=$T_TMP/pki
-mkdir -p "$P"
-ec() { openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes "$@" 2>/dev/null; }
-ec -x509 -days 2 -keyout "$P/ca.key" -out "$P/ca.crt" -subj /CN=cdh-kbs-test-ca \
-	-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-ec -keyout "$P/kbs.key" -out "$P/kbs.csr" -subj /CN=kbs
-printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$P/kbs.ext"
-openssl x509 -req -in "$P/kbs.csr" -CA "$P/ca.crt" -CAkey "$P/ca.key" -CAcreateserial -days 2 \
-	-out "$P/kbs.crt" -extfile "$P/kbs.ext" 2>/dev/null
-[ -s "$P/kbs.crt" ] || skip_all "openssl could not make test certificates"
+make_test_pki "$P"
 
 # start_kbs NAME ARGS...: starts kbs.py; $PORT once it listens, $KPID its pid.
 start_kbs() {

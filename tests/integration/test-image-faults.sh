@@ -9,12 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 
 H=$TOP_SRCDIR/tests/integration/helpers
-for c in docker-registry:docker-registry umoci:umoci skopeo:skopeo python3:python3 curl:curl; do
-	command -v "${c%%:*}" >/dev/null ||
-		skip_all "${c%%:*} missing (apt-get install docker-registry umoci skopeo)"
-done
-[ "$(id -u)" = 0 ] || skip_all "needs root (owners in the unpacked layers)"
-unset http_proxy https_proxy all_proxy HTTPS_PROXY ALL_PROXY no_proxy NO_PROXY
+need_registry_tools
 plan 20
 
 start_registry "$T_TMP/reg" || skip_all "docker-registry did not start"
